@@ -1,0 +1,62 @@
+"""The `coupondesk` command: a bare call opens the TUI; subcommands are headless and scriptable.
+
+Settings are built once here and handed to every command through the click context. Every
+CoupondeskError becomes one line on stderr and a non-zero exit; nothing else is caught, so a
+bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from click_default_group import DefaultGroup
+
+from coupondesk.output import fail
+from tools.errors import CoupondeskError
+
+# A 2-core box: torch/OpenMP spin-waiting threads steal the core the UI or the DB needs.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class CoupondeskGroup(DefaultGroup):
+    """DefaultGroup that turns CoupondeskError into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CoupondeskError as error:
+            fail(error)
+
+
+@click.group(cls=CoupondeskGroup, default="tui", default_if_no_args=True)
+@click.version_option(package_name="coupondesk")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """coupondesk: plan, check, approve and dispatch coupon campaigns."""
+    from tools.settings import load_settings
+
+    try:
+        ctx.obj = load_settings()
+    except CoupondeskError as error:
+        fail(error)
+
+
+def _register_commands() -> None:
+    """Attach the command modules; each module imports its heavy dependencies lazily."""
+    from coupondesk.commands import registry
+
+    for command in registry.all_commands():
+        main.add_command(command)
+
+
+_register_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

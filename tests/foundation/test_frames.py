@@ -1,0 +1,35 @@
+"""The database reads back into exactly the frames the models were written against."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from models.frames import RetailFrames
+from tests.conftest import SLICE_HOUSEHOLDS
+from tools.db.session import get_engine
+from tools.frames import load_frames
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def test_load_frames_matches_the_package(db_url: str) -> None:
+    households = sorted(SLICE_HOUSEHOLDS)[:60]
+    ours = load_frames(get_engine(db_url), households=households)
+    reference = RetailFrames.from_completejourney(households)
+    for name, frame in ours.as_dict().items():
+        expected = reference.as_dict()[name]
+        assert list(frame.columns) == list(expected.columns), name
+        assert [str(t) for t in frame.dtypes] == [str(t) for t in expected.dtypes], name
+        pd.testing.assert_frame_equal(_sorted(frame), _sorted(expected), check_dtype=False)
+
+
+def test_before_hides_later_rows(db_url: str) -> None:
+    cutoff = datetime(2017, 6, 1)
+    frames = load_frames(get_engine(db_url), households=sorted(SLICE_HOUSEHOLDS)[:30], before=cutoff)
+    assert len(frames.transactions)
+    assert frames.transactions["transaction_timestamp"].max() < cutoff
+    assert (frames.coupon_redemptions["redemption_date"] < cutoff).all()
