@@ -116,3 +116,46 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """The slice database, once on SQLite and once on PostgreSQL (skipped when absent)."""
     fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(fixture))
+
+
+def _clone_pg(admin_url: str, template_url: str) -> tuple[str, str]:
+    """A new database copied from the slice database (fast: CREATE DATABASE ... TEMPLATE)."""
+    from sqlalchemy.engine import make_url
+
+    from tools.db.session import get_engine
+
+    template = make_url(template_url).database
+    get_engine(template_url).dispose()  # a template must have no open connections
+    name = f"coupondesk_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A private, writable copy of the slice database (campaigns, coupons...), per test."""
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    if request.param == "sqlite":
+        from tools.db.session import get_engine
+
+        source_url = str(request.getfixturevalue("sqlite_url"))
+        with get_engine(source_url).connect() as connection:  # fold the WAL into the file
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        source = make_url(source_url).database
+        assert source is not None
+        target = tmp_path / "fresh.db"
+        shutil.copyfile(source, target)
+        yield f"sqlite:///{target}"
+        return
+    admin = request.getfixturevalue("pg_server")
+    name, url = _clone_pg(admin, str(request.getfixturevalue("pg_url")))
+    try:
+        yield url
+    finally:
+        drop_pg_database(admin, name)

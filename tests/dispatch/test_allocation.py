@@ -1,0 +1,110 @@
+"""Allocation: ranking, budget/size/liability limits, reproducible holdout, the gain curve."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tools.allocation import (
+    AllocationConfig,
+    Candidate,
+    allocate,
+    expected_discount,
+    in_holdout,
+)
+from tools.offer import Offer
+
+PCT = Offer(kind="percent_off", value=15, valid_days=7, categories=["COFFEE"])
+AMT = Offer(kind="amount_off", value=5, min_spend=25, valid_days=14)
+
+
+def _candidates(n: int) -> list[Candidate]:
+    return [
+        Candidate(household_id=i, p_redeem=(i % 10) / 20 + 0.01, scope_spend=10 + i % 7,
+                  window_spend=20 + i % 11, reason=f"r{i}", past_spend=float(i))
+        for i in range(1, n + 1)
+    ]
+
+
+def test_expected_discount_formulas() -> None:
+    assert expected_discount(AMT, 80.0, None) == 5
+    assert expected_discount(PCT, 40.0, None) == pytest.approx(6.0)
+    assert expected_discount(PCT, 400.0, 10.0) == 10.0  # capped by the policy
+    with_min = Offer(kind="percent_off", value=10, min_spend=50, valid_days=7)
+    assert expected_discount(with_min, 20.0, None) == pytest.approx(5.0)  # at least the minimum
+
+
+def test_budget_is_respected_and_best_ranked_first() -> None:
+    config = AllocationConfig(holdout_share=0.0)
+    result = allocate(_candidates(500), AMT, campaign_id=1, budget=100.0, max_size=None,
+                      config=config)
+    assert result.expected_cost <= 100.0
+    assert result.stopped_by == "budget"
+    ratios = [r.expected_value / r.expected_cost for r in result.recipients]
+    assert ratios == sorted(ratios, reverse=True)
+    assert result.expected_redemptions == pytest.approx(sum(r.p_redeem for r in result.recipients))
+
+
+def test_max_size_and_liability() -> None:
+    config = AllocationConfig(holdout_share=0.0, liability_multiple=2.0)
+    sized = allocate(_candidates(500), AMT, campaign_id=1, budget=10_000, max_size=30,
+                     config=config)
+    assert len(sized.recipients) == 30 and sized.stopped_by == "max_size"
+    # $5 worst case per coupon, liability <= 2 x $100 -> at most 40 recipients
+    liable = allocate(_candidates(500), AMT, campaign_id=1, budget=100, max_size=None,
+                      config=AllocationConfig(holdout_share=0.0, liability_multiple=2.0,
+                                              send_cost=0.0))
+    assert len(liable.recipients) * 5 <= 200
+    assert liable.worst_case_liability == len(liable.recipients) * 5
+
+
+def test_holdout_is_reproducible_and_about_the_share() -> None:
+    config = AllocationConfig(holdout_share=0.1)
+    first = allocate(_candidates(2000), PCT, campaign_id=7, budget=None, max_size=None,
+                     config=config)
+    second = allocate(_candidates(2000), PCT, campaign_id=7, budget=None, max_size=None,
+                      config=config)
+    assert [h.household_id for h in first.holdout] == [h.household_id for h in second.holdout]
+    share = len(first.holdout) / (len(first.holdout) + len(first.recipients))
+    assert 0.07 < share < 0.13
+    assert not {h.household_id for h in first.holdout} & {r.household_id for r in first.recipients}
+    other = allocate(_candidates(2000), PCT, campaign_id=8, budget=None, max_size=None,
+                     config=config)
+    assert {h.household_id for h in other.holdout} != {h.household_id for h in first.holdout}
+
+
+def test_rank_by_past_spend_for_top_spenders() -> None:
+    config = AllocationConfig(holdout_share=0.0, rank_by="past_spend")
+    result = allocate(_candidates(100), AMT, campaign_id=1, budget=None, max_size=10,
+                      config=config)
+    assert [r.household_id for r in result.recipients] == list(range(100, 90, -1))
+
+
+def test_gain_curve_marks_the_cut() -> None:
+    result = allocate(_candidates(300), AMT, campaign_id=1, budget=50, max_size=None,
+                      config=AllocationConfig(holdout_share=0.0))
+    chosen = [p for p in result.gain_curve if p["chosen"]]
+    assert chosen and chosen[0]["size"] == len(result.recipients)
+    costs = [p["cost"] for p in result.gain_curve]
+    assert costs == sorted(costs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    budget=st.floats(min_value=1, max_value=5000),
+    max_size=st.one_of(st.none(), st.integers(min_value=1, max_value=400)),
+    n=st.integers(min_value=0, max_value=400),
+)
+def test_limits_always_hold(budget: float, max_size: int | None, n: int) -> None:
+    config = AllocationConfig(holdout_share=0.1, liability_multiple=3.0)
+    result = allocate(_candidates(n), AMT, campaign_id=3, budget=budget, max_size=max_size,
+                      config=config)
+    assert result.expected_cost <= budget + 1e-9
+    if max_size is not None:
+        assert len(result.recipients) <= max_size
+    assert result.worst_case_liability <= 3.0 * budget + 1e-9
+
+
+def test_in_holdout_zero_share() -> None:
+    assert not any(in_holdout(1, h, 0.0) for h in range(1000))
