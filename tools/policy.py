@@ -50,6 +50,7 @@ RULES: dict[str, str] = {
     "plan.frequency_cap": "at most max_coupons coupons per household in any window_days days",
     "plan.stacking": "no household holds two active coupons with overlapping scope",
     "plan.two_operator": "(note) above two_operator_threshold two different operators approve",
+    "plan.monthly_limit": "campaigns starting in one month commit at most monthly_limit in total",
     # copy
     "copy.empty": "the copy has text",
     "copy.discount_mismatch": "every discount the copy states equals the offer's",
@@ -138,6 +139,8 @@ class BudgetRules(_Strict):
     percent_liability_basket: float = Field(default=100, gt=0)
     """Basket assumed per redemption when bounding what a percent offer can cost."""
     two_operator_threshold: float | None = Field(default=5_000, ge=0)
+    monthly_limit: float | None = Field(default=25_000, gt=0)
+    """Total budget all campaigns starting in one calendar month may commit (dispatch ledger)."""
 
 
 class StackingRules(_Strict):
