@@ -9,17 +9,49 @@ from pydantic import BaseModel, Field
 from tools.offer import Offer
 
 
+class DemographicFilter(BaseModel):
+    """Self-reported demographics to match; each list is "any of these bands", lists AND together.
+
+    Only households with a demographics row can match (801 of 2,469 in The Complete Journey):
+    an unknown answer is not a match. Band labels are the data's own ("35-44", "50-74K", "3+");
+    `tools.segments.demographic_values` lists them.
+    """
+
+    age_bands: list[str] = Field(default_factory=list)
+    income_bands: list[str] = Field(default_factory=list)
+    household_sizes: list[str] = Field(default_factory=list)
+    kids_counts: list[str] = Field(default_factory=list)
+    household_comps: list[str] = Field(default_factory=list)
+    marital_statuses: list[str] = Field(default_factory=list)
+    home_ownerships: list[str] = Field(default_factory=list)
+    has_kids: bool | None = None
+    """True: kids_count is not "0"; False: kids_count is "0"; None: no filter."""
+
+
 class Audience(BaseModel):
-    """Who is eligible. All filters combine with AND; None means "no such filter"."""
+    """Who is eligible. All filters combine with AND; None means "no such filter".
+
+    The scope (departments/categories) attaches to exactly one recency filter, so both operator
+    phrasings are expressible (see tools.segments.select_audience for the full semantics):
+    "lapsed shoppers who used to buy coffee" = lapsed_days=N, categories=[COFFEE] (lapsed from
+    the store, bought coffee before); "hasn't bought crackers for 2 months" = lapsed_days=60,
+    categories=[CRACKERS/MISC BKD FD], lapsed_in_scope=True (bought crackers before, none in the
+    last 60 days, may still shop for other things).
+    """
 
     lapsed_days: int | None = None
-    """Households whose last purchase is at least this many days before today."""
+    """No purchase in the last N days (storewide, or in the scope when lapsed_in_scope) but
+    at least one before that."""
+    lapsed_in_scope: bool = False
+    """Apply lapsed_days to the departments/categories scope instead of the whole store."""
     active_days: int | None = None
-    """Households that purchased (in the audience scope, if any) within this many days."""
+    """Households that purchased within this many days: in the scope if any (and the lapse is
+    storewide), otherwise anywhere in the store."""
     departments: list[str] = Field(default_factory=list)
-    """Households that bought in one of these departments (within active_days, or ever)."""
+    """Households that bought in one of these departments (within active_days, or ever; with
+    lapsed_in_scope: before the lapse window and not since)."""
     categories: list[str] = Field(default_factory=list)
-    """Households that bought in one of these categories (within active_days, or ever)."""
+    """Households that bought in one of these categories (scope rules as for departments)."""
     min_spend: float | None = None
     """Households that spent at least this much within `spend_window_days`."""
     spend_window_days: int | None = None
@@ -28,6 +60,8 @@ class Audience(BaseModel):
     """Upper bound on recipients (the best-ranked are kept)."""
     top_spenders: bool = False
     """Rank by past spend rather than by expected value ("the 300 biggest spenders")."""
+    demographics: DemographicFilter | None = None
+    """Demographic bands to match (None = no demographic filter)."""
 
 
 class PlanIssue(BaseModel):
