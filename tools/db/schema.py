@@ -101,7 +101,15 @@ class Transaction(Base):
 
     __tablename__ = "transactions"
     __table_args__ = (
-        Index("ix_transactions_household_ts", "household_id", "transaction_timestamp"),
+        # Covering: the behaviour queries (recency, spend, baskets, scope) read only these.
+        Index(
+            "ix_transactions_household_ts_cover",
+            "household_id",
+            "transaction_timestamp",
+            "sales_value",
+            "basket_id",
+            "product_id",
+        ),
         Index("ix_transactions_ts", "transaction_timestamp"),
         Index("ix_transactions_product", "product_id"),
         CheckConstraint("sales_value >= 0", name="sales_value_nonneg"),
