@@ -129,6 +129,12 @@ def _clone_pg(admin_url: str, template_url: str) -> tuple[str, str]:
     name = f"coupondesk_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
+        # A template must have no other sessions (e.g. a checkpointer's or a pool's leftovers).
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE datname = :template AND pid <> pg_backend_pid()"),
+            {"template": template},
+        )
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
     return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)

@@ -295,9 +295,11 @@ def load_tables(
         for index in indexes:
             index.drop(connection)
         counts[name] = bulk_insert(connection, name, tables[name], progress)
-        for index in indexes:
-            progress(f"indexing {name}", 0, 1)
+        for position, index in enumerate(indexes):
+            progress(f"indexing {name}", position, len(indexes))
             index.create(connection)
+        if indexes:
+            progress(f"indexing {name}", len(indexes), len(indexes))
     return counts
 
 
@@ -332,11 +334,13 @@ def ingest_completejourney(
             expected = dict(record[0].row_counts) if hasattr(record[0], "row_counts") else {}
             actual = table_counts(connection)
             if all(actual.get(k, 0) >= v for k, v in expected.items()):
+                progress("data already loaded", 1, 1)
                 return IngestReport(
                     DEFAULT_DATASET, actual, skipped=True, reason="already loaded",
                     seconds=time.perf_counter() - started,
                 )
         elif retailer_data_present(connection):
+            progress("retailer data already present", 1, 1)
             return IngestReport(
                 DEFAULT_DATASET, table_counts(connection), skipped=True,
                 reason="retailer data from another source is present",

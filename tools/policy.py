@@ -98,6 +98,8 @@ class OfferRules(_Strict):
     max_min_spend: float = Field(default=250, gt=0)
     min_valid_days: int = Field(default=2, ge=1)
     max_valid_days: int = Field(default=30, ge=1)
+    default_valid_days: int = Field(default=7, ge=1)
+    """Validity the planner uses when a request names none (listed as an assumption)."""
     excluded_departments: list[str] = Field(default_factory=list)
     excluded_categories: list[str] = Field(default_factory=list)
     department_limits: dict[str, ScopeLimit] = Field(default_factory=dict)
@@ -114,6 +116,8 @@ class AudienceRules(_Strict):
     """How many households one campaign may reach."""
 
     min_size: int = Field(default=50, ge=1)
+    default_lapsed_days: int = Field(default=30, ge=1)
+    """What "lapsed" means when a request gives no window (listed as an assumption)."""
     max_size: int = Field(default=2000, ge=1)
 
     @model_validator(mode="after")

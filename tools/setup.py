@@ -65,6 +65,7 @@ def run_setup(
         return report
     if models_ready(settings) and not force_train:
         report.training_skipped_reason = "models already trained"
+        report_progress("models already trained", 1, 1)
         return report
     started = time.perf_counter()
     from models.train import TrainConfig, train_all
@@ -74,6 +75,9 @@ def run_setup(
     frames = load_frames(engine)
     report_progress("reading history for training", 1, 1)
     card = train_all(frames, settings.models_dir, config=TrainConfig(), progress=report_progress)
-    report.trained = sorted(card.get("models", {})) if isinstance(card, dict) else []
+    report.trained = [
+        f"acceptance ({card['acceptance']['serving']})",
+        f"behaviour ({card['behavior']['serving']})",
+    ]
     report.seconds["train"] = time.perf_counter() - started
     return report

@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "coupondesk.commands.models",
     "coupondesk.commands.guardrails",
     "coupondesk.commands.campaigns",
+    "coupondesk.commands.plan",
 )
 
 

@@ -1,0 +1,353 @@
+"""CampaignDesk: the operations the CLI and the TUI offer, over one graph and one database.
+
+propose / revise / approve / reject drive the campaign graph through its review interrupt;
+campaigns / show read coupondesk's records; ask answers free questions. Heavy dependencies
+(the local LLM, the scoring models) are created on first use, so approving or listing never
+waits for a model to load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from langgraph.types import Command
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from agent.checkpoint import open_checkpointer
+from agent.context import AgentContext, CandidateScorer
+from agent.graph import build_graph
+from agent.state import Event
+from tools.allocation import Candidate
+from tools.campaigns import (
+    CampaignRow,
+    audit_trail,
+    campaign_row,
+    get_campaign,
+    list_campaigns,
+    load_proposal,
+    record_approval,
+)
+from tools.db.migrate import is_current
+from tools.db.session import check_reachable, get_engine
+from tools.errors import NotFoundError, NotReadyError, RefusedError
+from tools.llm import ChatModel
+from tools.offer import Offer
+from tools.policy import Policy, policy_from_settings
+from tools.proposal import Proposal
+from tools.settings import Settings
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass
+class ApprovalOutcome:
+    """What an approve call did."""
+
+    campaign_id: int
+    status: str
+    issued: int = 0
+    approvers: list[str] = field(default_factory=list)
+    approvals_required: int = 1
+    message: str = ""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id, "status": self.status, "issued": self.issued,
+            "approvers": self.approvers, "approvals_required": self.approvals_required,
+            "message": self.message,
+        }
+
+
+class LazyScorer:
+    """Loads the serving models on the first scoring call (never for approve/list/show)."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._scorer: CandidateScorer | None = None
+
+    def candidates(
+        self, household_ids: Sequence[int], offer: Offer, *, today: date
+    ) -> list[Candidate]:
+        if self._scorer is None:
+            from agent.scoring import ModelScorer
+
+            self._scorer = ModelScorer(self._settings, self._engine)
+        return self._scorer.candidates(household_ids, offer, today=today)
+
+
+class CampaignDesk:
+    """One operator session's access to campaigns (a CLI call, or the TUI's lifetime)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        llm: ChatModel | None = None,
+        scorer: CandidateScorer | None = None,
+        policy: Policy | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or get_engine(settings.resolved_database_url)
+        self._llm = llm
+        self._scorer = scorer
+        self._policy = policy
+        self._today = today
+
+    # ------------------------------------------------------------------ dependencies
+
+    def ensure_ready(self) -> None:
+        """The database is reachable and migrated; otherwise say how to fix it."""
+        check_reachable(self.engine)
+        if not is_current(self.engine):
+            raise NotReadyError("the database is not set up; run `coupondesk setup`")
+
+    @cached_property
+    def policy(self) -> Policy:
+        return self._policy or policy_from_settings(self.settings)
+
+    @cached_property
+    def llm(self) -> ChatModel:
+        if self._llm is not None:
+            return self._llm
+        from tools.llm import make_llm
+
+        return make_llm(self.settings)
+
+    @cached_property
+    def scorer(self) -> CandidateScorer:
+        return self._scorer or LazyScorer(self.settings, self.engine)
+
+    @cached_property
+    def today(self) -> date:
+        if self._today is not None:
+            return self._today
+        if self.settings.today is not None:
+            return self.settings.today
+        from tools.segments import data_today
+
+        with Session(self.engine) as session:
+            return data_today(session)
+
+    def context(self) -> AgentContext:
+        return AgentContext(
+            settings=self.settings, engine=self.engine, policy=self.policy, llm=self.llm,
+            scorer=self.scorer, today=self.today,
+        )
+
+    # ------------------------------------------------------------------ graph runs
+
+    def _run(
+        self, campaign_id: int, graph_input: Any, on_event: EventSink | None
+    ) -> dict[str, Any]:
+        """Run the thread until it pauses for review or ends; returns the final state values."""
+        config = {"configurable": {"thread_id": str(campaign_id)}}
+        with open_checkpointer(self.settings) as saver:
+            graph = build_graph(saver)
+            for mode, chunk in graph.stream(
+                graph_input, config, context=self.context(), stream_mode=["custom", "updates"]
+            ):
+                if mode == "custom" and on_event is not None:
+                    on_event(chunk)
+            return dict(graph.get_state(config).values)
+
+    def _paused_for_review(self, campaign_id: int) -> bool:
+        config = {"configurable": {"thread_id": str(campaign_id)}}
+        with open_checkpointer(self.settings) as saver:
+            snapshot = build_graph(saver).get_state(config)
+        return "review" in tuple(snapshot.next)
+
+    def propose(
+        self, request: str, *, operator: str | None = None, on_event: EventSink | None = None
+    ) -> Proposal:
+        """Plan, score, allocate, draft and check a campaign; stops at the approval point."""
+        from tools.campaigns import create_campaign
+
+        self.ensure_ready()
+        request = request.strip()
+        if not request:
+            from tools.errors import BadInputError
+
+            raise BadInputError("the request is empty")
+        self._ensure_models()
+        who = operator or self.settings.operator
+        with Session(self.engine) as session, session.begin():
+            campaign_id = create_campaign(session, request=request, operator=who)
+        self._run_recording_failure(
+            campaign_id, {"campaign_id": campaign_id, "request": request, "operator": who},
+            on_event, who,
+        )
+        return self._proposal(campaign_id)
+
+    def _ensure_models(self) -> None:
+        """Fail before creating anything when the production scorer has no trained models."""
+        if isinstance(self.scorer, LazyScorer):
+            from models.registry import has_model
+
+            if not all(has_model(self.settings.models_dir, n) for n in ("acceptance", "behaviour")):
+                raise NotReadyError(
+                    f"no trained models in {self.settings.models_dir}; run `coupondesk train` "
+                    "(or `coupondesk setup`)"
+                )
+
+    def _run_recording_failure(
+        self, campaign_id: int, graph_input: Any, on_event: EventSink | None, actor: str
+    ) -> dict[str, Any]:
+        """Run the graph; if a step fails, the campaign's audit log says which and why."""
+        from tools.campaigns import audit
+        from tools.errors import CoupondeskError
+
+        try:
+            return self._run(campaign_id, graph_input, on_event)
+        except CoupondeskError as error:
+            with Session(self.engine) as session, session.begin():
+                audit(session, actor=actor, action="failed", campaign_id=campaign_id,
+                      error=error.message)
+            raise
+
+    def revise(
+        self, campaign_id: int, change: str, *, operator: str | None = None,
+        on_event: EventSink | None = None,
+    ) -> Proposal:
+        """Apply the operator's change in words and re-run everything after the plan."""
+        self.ensure_ready()
+        self._require_status(campaign_id, ("proposed", "approved"), "revised")
+        if not self._paused_for_review(campaign_id):
+            raise RefusedError(f"campaign {campaign_id} is not waiting for a decision")
+        who = operator or self.settings.operator
+        decision = {"action": "revise", "text": change, "operator": who}
+        self._run_recording_failure(campaign_id, Command(resume=decision), on_event, who)
+        return self._proposal(campaign_id)
+
+    def approve(
+        self, campaign_id: int, *, operator: str | None = None, on_event: EventSink | None = None
+    ) -> ApprovalOutcome:
+        """Record an approval of the exact proposal; dispatch once enough operators approved."""
+        self.ensure_ready()
+        who = operator or self.settings.operator
+        with Session(self.engine) as session:
+            status = get_campaign(session, campaign_id).status
+        if status == "dispatched":
+            row = self.row(campaign_id)
+            return ApprovalOutcome(
+                campaign_id, "dispatched", 0, row.approvers,
+                message=f"campaign {campaign_id} was already dispatched ({row.issued} codes); "
+                "nothing issued",
+            )
+        if status == "rejected":
+            raise RefusedError(f"campaign {campaign_id} was rejected; it cannot be approved")
+        proposal = self._proposal(campaign_id)
+        if status == "proposed":
+            with Session(self.engine) as session, session.begin():
+                _digest, names = record_approval(session, campaign_id, operator=who)
+        else:  # approved earlier, dispatch refused (e.g. budget account full): retry
+            names = self.row(campaign_id).approvers
+        needed = proposal.approvals_required
+        if len(names) < needed:
+            return ApprovalOutcome(
+                campaign_id, "proposed", 0, names, needed,
+                message=f"approved by {', '.join(names)}; {needed - len(names)} more approval "
+                "by a different operator needed before dispatch",
+            )
+        decision = {"action": "approve", "operator": who}
+        if self._paused_for_review(campaign_id):
+            state = self._run(campaign_id, Command(resume=decision), on_event)
+            result = state.get("result") or {}
+            if "refused" in result:
+                raise RefusedError(result["refused"])
+            issued = int(result.get("issued", 0))
+        else:
+            issued = self._dispatch_without_thread(campaign_id, who, needed)
+        return ApprovalOutcome(
+            campaign_id, "dispatched", issued, names, needed,
+            message=f"{issued:,} codes issued",
+        )
+
+    def _dispatch_without_thread(self, campaign_id: int, operator: str, needed: int) -> int:
+        """Dispatch from the stored proposal when the agent thread is gone (checkpoints lost)."""
+        from tools.dispatch import dispatch, mark_approved
+
+        if not mark_approved(self.engine, campaign_id, required_approvals=needed):
+            raise RefusedError(f"campaign {campaign_id} needs {needed} approvals")
+        result = dispatch(
+            self.engine, campaign_id, operator=operator, required_approvals=needed,
+            period_limit=self.policy.budget.monthly_limit,
+        )
+        return result.issued
+
+    def reject(self, campaign_id: int, *, operator: str | None = None, reason: str) -> CampaignRow:
+        """Reject the campaign; it will never issue a code."""
+        from tools.campaigns import reject
+
+        self.ensure_ready()
+        who = operator or self.settings.operator
+        self._require_status(campaign_id, ("draft", "proposed", "approved", "rejected"), "rejected")
+        if self._paused_for_review(campaign_id):
+            self._run(
+                campaign_id,
+                Command(resume={"action": "reject", "operator": who, "reason": reason}),
+                None,
+            )
+        else:
+            with Session(self.engine) as session, session.begin():
+                reject(session, campaign_id, operator=who, reason=reason)
+        return self.row(campaign_id)
+
+    # ------------------------------------------------------------------ records
+
+    def _require_status(self, campaign_id: int, allowed: tuple[str, ...], verb: str) -> None:
+        with Session(self.engine) as session:
+            status = get_campaign(session, campaign_id).status
+        if status not in allowed:
+            raise RefusedError(f"campaign {campaign_id} is {status}; it cannot be {verb}")
+
+    def _proposal(self, campaign_id: int) -> Proposal:
+        with Session(self.engine) as session:
+            proposal = load_proposal(session, campaign_id)
+            status = get_campaign(session, campaign_id).status
+        if proposal is None:
+            raise NotFoundError(f"campaign {campaign_id} has no proposal yet")
+        proposal.status = status
+        return proposal
+
+    def proposal(self, campaign_id: int) -> Proposal:
+        """The stored proposal of a campaign."""
+        return self._proposal(campaign_id)
+
+    def row(self, campaign_id: int) -> CampaignRow:
+        with Session(self.engine) as session:
+            return campaign_row(session, campaign_id)
+
+    def campaigns(self) -> list[CampaignRow]:
+        """Every campaign, newest first."""
+        self.ensure_ready()
+        with Session(self.engine) as session:
+            return list_campaigns(session)
+
+    def show(self, campaign_id: int) -> dict[str, Any]:
+        """A campaign with its proposal, approvals and audit trail (the `show --json` document)."""
+        self.ensure_ready()
+        with Session(self.engine) as session:
+            row = campaign_row(session, campaign_id)
+            proposal = load_proposal(session, campaign_id)
+            trail = audit_trail(session, campaign_id)
+        return {
+            **row.model_dump(mode="json"),
+            "proposal": proposal.to_cli_json() if proposal else None,
+            "audit": [entry.model_dump(mode="json") for entry in trail],
+        }
+
+    def ask(self, question: str) -> dict[str, Any]:
+        """Answer a free question from the query tools (see agent/questions.py)."""
+        from agent.questions import answer_question
+
+        self.ensure_ready()
+        with Session(self.engine) as session:
+            return answer_question(question, session=session, llm=self.llm, today=self.today)

@@ -1,0 +1,153 @@
+"""Campaign commands: propose, revise, approve, reject, campaigns, show, ask.
+
+All of them go through agent.service.CampaignDesk, the same object the TUI uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from coupondesk.output import emit_json
+from tools.settings import Settings
+
+
+def _desk(settings: Settings) -> Any:
+    from agent.service import CampaignDesk
+
+    return CampaignDesk(settings)
+
+
+def _print_event(event: dict[str, str]) -> None:
+    click.echo(f"  {event['step']:<9} {event['message']}", err=True)
+
+
+def _print_proposal(proposal: Any) -> None:
+    doc = proposal.to_cli_json()
+    click.echo(f"campaign {doc['campaign_id']} ({doc['status']})")
+    click.echo(f"  audience   {doc['audience_size']:,} codes + {doc['holdout_size']:,} holdout "
+               f"({proposal.audience_description})")
+    budget = f" of ${doc['budget']:,.2f}" if doc["budget"] is not None else ""
+    click.echo(f"  cost       expected ${doc['expected_cost']:,.2f}{budget}; worst case "
+               f"${doc['worst_case_liability']:,.2f}; {doc['expected_redemptions']:.0f} redemptions")
+    for assumption in doc["assumptions"]:
+        click.echo(f"  assumes    {assumption}")
+    for question in doc["questions"]:
+        click.echo(f"  question   {question}")
+    for index, copy in enumerate(doc["copy"]):
+        mark = "ok  " if copy["ok"] else "FAIL"
+        chosen = "*" if index == doc["selected_copy"] else " "
+        click.echo(f"  copy {chosen}{mark} [{copy['source']}] {copy['text']}")
+    for violation in doc["violations"]:
+        click.echo(f"  VIOLATION  {violation['rule']}: {violation['message']}")
+
+
+@click.command()
+@click.argument("request")
+@click.option("--operator", help="Who asks (default: COUPONDESK_OPERATOR or the OS user).")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as one JSON document.")
+@click.pass_obj
+def propose(settings: Settings, request: str, operator: str | None, as_json: bool) -> None:
+    """Plan REQUEST into a checked, priced proposal and stop at the approval point."""
+    desk = _desk(settings)
+    proposal = desk.propose(request, operator=operator, on_event=None if as_json else _print_event)
+    if as_json:
+        emit_json(proposal.to_cli_json())
+    else:
+        _print_proposal(proposal)
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.argument("change")
+@click.option("--operator", help="Who asks for the change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new proposal as JSON.")
+@click.pass_obj
+def revise(
+    settings: Settings, campaign_id: int, change: str, operator: str | None, as_json: bool
+) -> None:
+    """Change a proposal in words ("make it 10%", "only 200 households")."""
+    desk = _desk(settings)
+    proposal = desk.revise(
+        campaign_id, change, operator=operator, on_event=None if as_json else _print_event
+    )
+    if as_json:
+        emit_json(proposal.to_cli_json())
+    else:
+        _print_proposal(proposal)
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.option("--operator", required=True, help="Who approves (recorded with the approval).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_obj
+def approve(settings: Settings, campaign_id: int, operator: str, as_json: bool) -> None:
+    """Approve the exact proposal of CAMPAIGN_ID and dispatch it when approvals suffice."""
+    outcome = _desk(settings).approve(campaign_id, operator=operator)
+    if as_json:
+        emit_json(outcome.to_json_dict())
+    else:
+        click.echo(f"campaign {campaign_id}: {outcome.status}; {outcome.message}")
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.option("--operator", required=True, help="Who rejects.")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+@click.pass_obj
+def reject(settings: Settings, campaign_id: int, operator: str, reason: str, as_json: bool) -> None:
+    """Reject CAMPAIGN_ID; it will never issue a code."""
+    row = _desk(settings).reject(campaign_id, operator=operator, reason=reason)
+    if as_json:
+        emit_json({"campaign_id": row.id, "status": row.status, "reason": row.rejected_reason})
+    else:
+        click.echo(f"campaign {campaign_id}: rejected ({row.rejected_reason})")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_obj
+def campaigns(settings: Settings, as_json: bool) -> None:
+    """Every campaign with status, operator, dates, audience and cost."""
+    rows = _desk(settings).campaigns()
+    if as_json:
+        emit_json([row.model_dump(mode="json") for row in rows])
+        return
+    for row in rows:
+        cost = f"${row.expected_cost:,.2f}" if row.expected_cost is not None else "-"
+        click.echo(f"{row.id:>4}  {row.status:<10} {row.created_by:<12} "
+                   f"{(row.audience_size or 0):>6,}  {cost:>10}  {row.request[:60]}")
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+@click.pass_obj
+def show(settings: Settings, campaign_id: int, as_json: bool) -> None:
+    """One campaign: its proposal, approvals and audit trail."""
+    document = _desk(settings).show(campaign_id)
+    if as_json:
+        emit_json(document)
+        return
+    click.echo(f"campaign {document['id']} ({document['status']}): {document['request']}")
+    for entry in document["audit"]:
+        click.echo(f"  {entry['at']}  {entry['actor']:<12} {entry['action']}")
+
+
+@click.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_obj
+def ask(settings: Settings, question: str, as_json: bool) -> None:
+    """Answer a question about customers or campaigns from the database."""
+    answer = _desk(settings).ask(question)
+    if as_json:
+        emit_json(answer)
+    else:
+        click.echo(answer["answer"])
+
+
+COMMANDS = [propose, revise, approve, reject, campaigns, show, ask]

@@ -1,0 +1,132 @@
+"""The campaign graph end to end with a scripted LLM and scorer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from agent.graph import build_graph
+from agent.service import CampaignDesk
+from tests.agent.fakes import ScriptedScorer
+from tools.db.schema import Campaign, Holdout, IssuedCoupon
+from tools.db.session import get_engine
+from tools.errors import RefusedError
+from tools.llm.fake import FakeChatModel
+from tools.settings import Settings
+
+TODAY = date(2018, 1, 2)
+REQUEST = "10% off soup to households that haven't shopped in 20 days, budget $300, valid 7 days"
+
+
+def make_desk(url: str, home: Path, *, operator: str = "ana", **kwargs) -> CampaignDesk:  # type: ignore[no-untyped-def]
+    settings = Settings(home=home, database_url=url, operator=operator, llm_backend="fake")
+    return CampaignDesk(settings, llm=FakeChatModel(), scorer=ScriptedScorer(), today=TODAY,
+                        **kwargs)
+
+
+def issued(url: str, campaign_id: int) -> int:
+    with Session(get_engine(url)) as session:
+        return session.execute(
+            select(func.count()).select_from(IssuedCoupon)
+            .where(IssuedCoupon.campaign_id == campaign_id)
+        ).scalar_one()
+
+
+def test_graph_shape(snapshot) -> None:  # type: ignore[no-untyped-def]
+    assert build_graph().get_graph().draw_mermaid(with_styles=False) == snapshot
+
+
+def test_propose_then_approve_dispatches(fresh_db_url: str, isolated_home: Path) -> None:
+    desk = make_desk(fresh_db_url, isolated_home)
+    events: list[dict[str, str]] = []
+    proposal = desk.propose(REQUEST, on_event=events.append)
+    assert [e["step"] for e in events][:7] == [
+        "plan", "audience", "score", "allocate", "copy", "check", "propose"
+    ]
+    assert proposal.status == "proposed" and not proposal.violations
+    assert proposal.plan.offer.categories == ["SOUP"]
+    assert proposal.plan.audience.lapsed_days == 20
+    assert 0 < proposal.audience_size and proposal.expected_cost <= 300
+    assert proposal.copy_variants and proposal.selected_copy is not None
+    assert issued(fresh_db_url, proposal.campaign_id) == 0
+
+    outcome = desk.approve(proposal.campaign_id, operator="ana")
+    assert outcome.status == "dispatched" and outcome.issued == proposal.audience_size
+    assert issued(fresh_db_url, proposal.campaign_id) == proposal.audience_size
+    with Session(get_engine(fresh_db_url)) as session:
+        held = set(session.execute(select(Holdout.household_id)
+                                   .where(Holdout.campaign_id == proposal.campaign_id)).scalars())
+        coded = set(session.execute(select(IssuedCoupon.household_id)
+                                    .where(IssuedCoupon.campaign_id == proposal.campaign_id)).scalars())
+    assert held == set(proposal.holdout) and not held & coded
+
+    again = desk.approve(proposal.campaign_id, operator="ana")
+    assert again.issued == 0 and "already dispatched" in again.message
+    assert issued(fresh_db_url, proposal.campaign_id) == proposal.audience_size
+    actions = [entry["action"] for entry in desk.show(proposal.campaign_id)["audit"]]
+    assert actions == ["created", "proposed", "approved", "dispatched"]
+
+
+def test_paused_proposal_survives_a_restart(fresh_db_url: str, isolated_home: Path) -> None:
+    proposal = make_desk(fresh_db_url, isolated_home).propose(REQUEST)
+    restarted = make_desk(fresh_db_url, isolated_home, operator="bo")  # a new process, new objects
+    assert [c.id for c in restarted.campaigns()] == [proposal.campaign_id]
+    outcome = restarted.approve(proposal.campaign_id, operator="bo")
+    assert outcome.issued == proposal.audience_size
+
+
+def test_revise_reruns_on_the_same_campaign(fresh_db_url: str, isolated_home: Path) -> None:
+    desk = make_desk(fresh_db_url, isolated_home)
+    first = desk.propose(REQUEST)
+    second = desk.revise(first.campaign_id, "make it 5% and only 60 households")
+    assert second.campaign_id == first.campaign_id
+    assert second.plan.offer.value == 5
+    assert second.audience_size <= 60
+    assert desk.approve(first.campaign_id, operator="ana").issued == second.audience_size
+
+
+def test_rejected_campaign_issues_nothing(fresh_db_url: str, isolated_home: Path) -> None:
+    desk = make_desk(fresh_db_url, isolated_home)
+    proposal = desk.propose(REQUEST)
+    row = desk.reject(proposal.campaign_id, operator="ana", reason="wrong season")
+    assert row.status == "rejected" and row.rejected_reason == "wrong season"
+    with pytest.raises(RefusedError):
+        desk.approve(proposal.campaign_id, operator="ana")
+    assert issued(fresh_db_url, proposal.campaign_id) == 0
+
+
+def test_change_after_first_approval_voids_it(fresh_db_url: str, isolated_home: Path) -> None:
+    desk = make_desk(fresh_db_url, isolated_home)
+    proposal = desk.propose(
+        "10% off soup to households that haven't shopped in 20 days, budget $6,000, valid 7 days"
+    )
+    assert proposal.approvals_required == 2
+    first = desk.approve(proposal.campaign_id, operator="ana")
+    assert first.status == "proposed" and first.issued == 0
+    with Session(get_engine(fresh_db_url)) as session, session.begin():
+        stored = session.get(Campaign, proposal.campaign_id)
+        assert stored is not None
+        changed = dict(stored.proposal_json or {})
+        changed["recipients"] = changed["recipients"][:-1]
+        session.execute(update(Campaign).where(Campaign.id == proposal.campaign_id)
+                        .values(proposal_json=changed))
+    with pytest.raises(RefusedError, match="changed"):
+        desk.approve(proposal.campaign_id, operator="bo")
+    assert issued(fresh_db_url, proposal.campaign_id) == 0
+
+
+def test_forbidden_offer_is_proposed_blocked(fresh_db_url: str, isolated_home: Path) -> None:
+    desk = make_desk(fresh_db_url, isolated_home)
+    proposal = desk.propose("50% off cigarettes for everyone, budget $500, valid 7 days")
+    rules = {v.rule for v in proposal.violations}
+    assert "offer.max_percent" in rules
+    assert proposal.audience_size == 0 and proposal.blocking
+    with pytest.raises(RefusedError, match="cannot be approved"):
+        desk.approve(proposal.campaign_id, operator="ana")
+    fixed = desk.revise(proposal.campaign_id, "make it 10% off soup instead")
+    assert fixed.plan.offer.value == 10
+    assert "offer.max_percent" not in {v.rule for v in fixed.violations}
