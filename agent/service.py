@@ -74,11 +74,21 @@ class LazyScorer:
     def candidates(
         self, household_ids: Sequence[int], offer: Offer, *, today: date
     ) -> list[Candidate]:
+        return self._model_scorer().candidates(household_ids, offer, today=today)
+
+    def _model_scorer(self) -> CandidateScorer:
         if self._scorer is None:
             from agent.scoring import ModelScorer
 
             self._scorer = ModelScorer(self._settings, self._engine)
-        return self._scorer.candidates(household_ids, offer, today=today)
+        return self._scorer
+
+    def warm(self, today: date) -> None:
+        """Load the models and build the day's household state now."""
+        scorer = self._model_scorer()
+        warm = getattr(scorer, "warm", None)
+        if warm is not None:
+            warm(today)
 
 
 class CampaignDesk:
@@ -135,6 +145,25 @@ class CampaignDesk:
 
         with Session(self.engine) as session:
             return data_today(session)
+
+    def warm_up(self) -> None:
+        """Start loading the local LLM and the scoring models in the background.
+
+        The TUI calls this once the database is ready, so the operator's first request does
+        not wait ~40 s for the model and ~10 s for the households' history.
+        """
+        import threading
+
+        def warm() -> None:
+            try:
+                self.llm.warm_up()
+                scorer = self.scorer
+                if isinstance(scorer, LazyScorer):
+                    scorer.warm(self.today)
+            except Exception:  # warming is best effort; the real call reports the problem
+                return
+
+        threading.Thread(target=warm, name="coupondesk-warm-up", daemon=True).start()
 
     def context(self) -> AgentContext:
         return AgentContext(

@@ -91,6 +91,14 @@ class CampaignApp(App[None]):
     def _check_ready(self) -> None:
         if self.needs_setup():
             self.post_message(SetupNeeded())
+        else:
+            self.warm_up_desk()
+
+    def warm_up_desk(self) -> None:
+        """Let the desk load its models in the background (a no-op for desks without it)."""
+        warm_up = getattr(self.desk, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
 
     @on(SetupNeeded)
     def _show_setup(self) -> None:

@@ -126,6 +126,9 @@ class SetupScreen(Screen[bool]):
         for row in self.query(StepRow):
             row.finish()
         self.notify(message.summary, title="Ready")
+        warm_up = getattr(self.app, "warm_up_desk", None)
+        if warm_up is not None:
+            warm_up()
         self.dismiss(True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
