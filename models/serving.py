@@ -1,0 +1,158 @@
+"""Serving-side models: load once, score every household for any offer on one day, fast.
+
+A ScoringContext holds everything about the households on the scoring day (tabular history,
+purchase matrices, cached transformer household vectors), so each extra offer costs a few
+sparse products and one small MLP pass. Probabilities returned here are calibrated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import torch
+
+from models.acceptance import AcceptanceTransformer
+from models.baselines import predict_lightgbm
+from models.behaviour import BehaviourTransformer
+from models.calibration import Calibrator
+from models.datasets import BEHAVIOUR_TARGETS, sequence_tensors
+from models.features import (
+    OfferScope,
+    PurchaseMatrices,
+    add_department_features,
+    category_weights,
+    household_features,
+    pair_features,
+)
+from models.history import History
+from models.sequences import BasketTable
+from models.train import behaviour_outputs
+
+
+@dataclass
+class ScoringContext:
+    """The households' state on one scoring day (`as_of`, float days; only earlier rows read)."""
+
+    history: History
+    table: BasketTable
+    as_of: float
+    households: np.ndarray
+    household_table: pd.DataFrame
+    matrices: PurchaseMatrices
+    _behaviour_table: pd.DataFrame | None = None
+    _vectors: dict[str, torch.Tensor] = field(default_factory=dict)
+    _sequences: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        history: History,
+        table: BasketTable,
+        as_of: float,
+        households: np.ndarray | None = None,
+    ) -> ScoringContext:
+        """Features of `households` (default: every household with a basket) before `as_of`."""
+        hh = np.unique(np.asarray(households if households is not None else history.households,
+                                  dtype=np.int64))
+        return cls(history, table, as_of, hh, household_features(history, as_of, hh),
+                   PurchaseMatrices.build(history, as_of, hh))
+
+    @property
+    def behaviour_table(self) -> pd.DataFrame:
+        """Household features plus the per-department recency features of the behaviour model."""
+        if self._behaviour_table is None:
+            self._behaviour_table = add_department_features(
+                self.history, self.as_of, self.household_table)
+        return self._behaviour_table
+
+    def sequences(self, max_len: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self._sequences is None or self._sequences[0].shape[1] != max_len:
+            self._sequences = sequence_tensors(
+                self.table, self.households, np.full(len(self.households), self.as_of), max_len)
+        return self._sequences
+
+    @torch.no_grad()
+    def household_vectors(self, key: str, model: AcceptanceTransformer | BehaviourTransformer
+                          ) -> torch.Tensor:
+        """Each household's basket-BERT vector, computed once per model and cached."""
+        if key not in self._vectors:
+            tokens, numeric, mask = self.sequences(model.config.max_baskets)
+            out = []
+            for start in range(0, len(tokens), 512):
+                m = mask[start : start + 512]
+                longest = max(int(m.sum(1).max()), 1)
+                out.append(model.household_vectors(tokens[start : start + 512, :longest],
+                                                   numeric[start : start + 512, :longest],
+                                                   m[:, :longest]))
+            self._vectors[key] = torch.cat(out) if out else torch.zeros(0)
+        return self._vectors[key]
+
+
+@dataclass
+class AcceptanceModel:
+    """A loaded acceptance model (transformer, lightgbm or logistic) with its calibrator."""
+
+    name: str
+    kind: str
+    calibrator: Calibrator
+    feature_names: list[str]
+    model: Any
+
+    @torch.no_grad()
+    def predict(
+        self, context: ScoringContext, scope: OfferScope, features: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """Calibrated P(redeem) of every context household for this offer.
+
+        `features` (pair_features of the context households) may be passed when the caller
+        already computed them for the same offer.
+        """
+        if features is None:
+            features = pair_features(context.history, context.households, scope,
+                                     context.household_table, context.matrices)
+        features = features[self.feature_names]
+        if self.kind == "transformer":
+            model: AcceptanceTransformer = self.model
+            vectors = context.household_vectors(self.name, model)
+            weights = torch.from_numpy(
+                np.r_[0.0, category_weights(context.history, scope)].astype(np.float32))
+            tab = torch.from_numpy(features.to_numpy(np.float32))
+            logits = model.head(vectors, tab, weights.expand(len(tab), -1))
+            raw = torch.sigmoid(logits).numpy().astype(np.float64)
+        elif self.kind == "lightgbm":
+            raw = predict_lightgbm(self.model, features)
+        else:
+            raw = self.model.predict(features)
+        return self.calibrator(raw)
+
+
+@dataclass
+class BehaviourModel:
+    """A loaded behaviour model (transformer or lightgbm) with per-target calibrators."""
+
+    name: str
+    kind: str
+    calibrators: dict[str, Calibrator]
+    feature_names: list[str]
+    model: Any
+
+    @torch.no_grad()
+    def predict(self, context: ScoringContext) -> dict[str, np.ndarray]:
+        """Calibrated purchase probabilities, spend (dollars) and next-visit days per household."""
+        features = context.behaviour_table[self.feature_names]
+        if self.kind == "transformer":
+            model: BehaviourTransformer = self.model
+            vectors = context.household_vectors(self.name, model)
+            raw = model.head(vectors, torch.from_numpy(features.to_numpy(np.float32)))
+            out = behaviour_outputs(raw.numpy().astype(np.float64))
+        else:
+            boosters: dict[str, lgb.Booster] = self.model
+            out = {t: predict_lightgbm(boosters[t], features) for t in BEHAVIOUR_TARGETS}
+            out["spend_28d"] = np.clip(out["spend_28d"], 0.0, None)
+            out["next_visit_days"] = np.clip(out["next_visit_days"], 0.0, 28.0)
+        return {k: (self.calibrators[k](v) if k in self.calibrators else v)
+                for k, v in out.items()}

@@ -1,0 +1,97 @@
+"""tools/scoring on trained models, NotReadyError without them, and the eval JSON schema."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from models.frames import RetailFrames
+from tools.errors import NotReadyError
+from tools.offer import Offer
+from tools.scoring import Scorer, score
+
+
+def _offer(**changes: Any) -> Offer:
+    base = {"kind": "percent_off", "value": 15, "valid_days": 14, "departments": [],
+            "categories": ["COFFEE"]}
+    return Offer.model_validate({**base, **changes})
+
+
+def test_scoring_without_a_model_is_not_ready(tmp_path: Path, small_frames: RetailFrames) -> None:
+    with pytest.raises(NotReadyError, match="no trained acceptance model"):
+        Scorer(tmp_path / "empty", lambda: small_frames)
+
+
+def test_scores_new_offer_from_its_description(
+    trained: tuple[Path, dict[str, Any], float], small_frames: RetailFrames
+) -> None:
+    models_dir, _, _ = trained
+    households = sorted(small_frames.transactions["household_id"].unique()[:50].tolist())
+    results = score(small_frames, households, _offer(), models_dir=models_dir)
+    assert [s.household_id for s in results] == households
+    for s in results:
+        assert 0.0 <= s.acceptance_probability <= 1.0
+        assert 0.0 <= s.buy_probability_7d <= s.buy_probability_28d + 0.2
+        assert s.expected_scope_spend >= 0 and s.expected_spend_28d >= 0
+        assert 0 <= s.next_visit_days <= 28
+        assert s.reason.startswith("P(redeem)")
+        assert s.depth_modelled is False
+
+
+def test_depth_is_not_modelled(trained: tuple[Path, dict[str, Any], float],
+                               small_frames: RetailFrames) -> None:
+    """Discount depth is absent from the history: 5% and 50% off get the same probability."""
+    models_dir, _, _ = trained
+    scorer = Scorer(models_dir, lambda: small_frames)
+    households = small_frames.transactions["household_id"].unique()[:20].tolist()
+    shallow = scorer.score(households, _offer(value=5))
+    deep = scorer.score(households, _offer(value=50))
+    assert [s.acceptance_probability for s in shallow] == [
+        s.acceptance_probability for s in deep]
+
+
+def test_storewide_and_department_offers_score(
+    trained: tuple[Path, dict[str, Any], float], small_frames: RetailFrames
+) -> None:
+    models_dir, _, _ = trained
+    scorer = Scorer(models_dir, lambda: small_frames)
+    households = small_frames.transactions["household_id"].unique()[:10].tolist()
+    offers = [_offer(categories=[]), _offer(categories=[], departments=["PRODUCE"])]
+    for results in scorer.score_offers(households, offers):
+        assert len(results) == 10
+
+
+def test_eval_json_schema(trained: tuple[Path, dict[str, Any], float], isolated_home: Path) -> None:
+    from coupondesk.cli import main
+
+    models_dir, _, _ = trained
+    shutil.copytree(models_dir, isolated_home / "models")
+    result = CliRunner().invoke(main, ["eval", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert set(doc) == {"acceptance", "behavior"}
+    acceptance, behavior = doc["acceptance"], doc["behavior"]
+    assert set(acceptance) == {"models", "serving"}
+    assert set(acceptance["models"]) == {"transformer", "logistic", "lightgbm"}
+    for metrics in acceptance["models"].values():
+        assert set(metrics) == {"roc_auc", "pr_auc", "lift_at_10", "ece"}
+        assert all(isinstance(v, float) for v in metrics.values())
+    assert acceptance["serving"] in acceptance["models"]
+    assert set(behavior["models"]) == {"transformer", "lightgbm"}
+    for metrics in behavior["models"].values():
+        assert set(metrics) == {"buy_7d_auc", "buy_14d_auc", "buy_28d_auc", "spend_28d_rmse",
+                                "spend_28d_r2"}
+    assert behavior["serving"] in behavior["models"]
+
+
+def test_eval_without_models_is_one_line_error(isolated_home: Path) -> None:
+    from coupondesk.cli import main
+
+    result = CliRunner().invoke(main, ["eval", "--json"])
+    assert result.exit_code != 0
+    assert "run `coupondesk train`" in result.output

@@ -1,0 +1,343 @@
+"""Score households for an offer: acceptance probability, expected spend, timing, and why.
+
+The serving models (named in the model card under `models_dir`) are loaded once per Scorer,
+and the households' state on the scoring day (features, purchase matrices, transformer
+household vectors, behaviour predictions) is computed once and cached, so each further offer
+costs only its overlap features and one small head pass, in batches over all households.
+
+How an offer the models never saw is scored: from its description. Its departments/categories
+become the set of catalog products it covers (all products when storewide), exactly as a
+historical campaign is described by its coupons' products; its type is 'Type B' (every
+recipient gets the same coupon) and its validity is the campaign duration.
+
+How discount depth is treated (and kind and minimum spend): NOT MODELLED. The historical data
+has no discount depth, so no model learned how depth moves redemption. `acceptance_probability`
+is the probability of redeeming a coupon like the historical ones on this scope and is the same
+for 5% and 50% off; `Score.depth_modelled` is always False so no caller can mistake it. The
+economics of depth belong to the allocation step (expected discount per redemption), which
+uses these scores as they are. Validity days outside the trained campaign durations are
+clipped to that range (the card's `acceptance.trained_duration_days`).
+
+No trained model -> NotReadyError; there is no heuristic fallback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.frames import RetailFrames
+from tools.errors import BadInputError, NotReadyError
+from tools.offer import Offer
+
+FramesLoader = Callable[[], RetailFrames]
+"""Returns the retailer history (tools.frames.load_frames on the database, or test frames)."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """What the models say about one household for one offer on the scoring day."""
+
+    household_id: int
+    acceptance_probability: float
+    """Calibrated P(redeem) of a coupon on this offer's scope (depth not modelled)."""
+    expected_scope_spend: float
+    """Expected dollars spent in the offer's scope during its validity (behaviour spend x the
+    household's share of spend in the scope x valid_days/28)."""
+    scope_spend_per_visit: float
+    """Typical dollars spent in the scope on a visit that includes the scope (history)."""
+    next_visit_days: float
+    """Expected days until the household's next visit (capped at 28)."""
+    buy_probability_7d: float
+    buy_probability_14d: float
+    buy_probability_28d: float
+    expected_spend_28d: float
+    """Expected total spend in the next 28 days (dollars)."""
+    past_spend_91d: float
+    """Spend in the 91 days before the scoring day."""
+    reason: str
+    """Short human-readable account of what drove the acceptance score."""
+    acceptance_model: str
+    behaviour_model: str
+    depth_modelled: bool = False
+    """Always False: discount depth is not in the data the models learned from."""
+
+
+def _clip_duration(days: float, trained: tuple[float, float]) -> float:
+    return float(min(max(days, trained[0]), trained[1]))
+
+
+class Scorer:
+    """Loads the serving models once and scores (households, offer) pairs in batches."""
+
+    def __init__(
+        self,
+        models_dir: Path,
+        frames_loader: FramesLoader,
+        *,
+        as_of: date | datetime | None = None,
+        acceptance_model: str | None = None,
+        behaviour_model: str | None = None,
+    ) -> None:
+        from models import registry
+
+        self.models_dir = Path(models_dir)
+        card = registry.read_card(self.models_dir)
+        if card is None:
+            raise NotReadyError(
+                f"no trained acceptance model in {self.models_dir}; run `coupondesk train`"
+            )
+        self.card = card
+        names = registry.serving_names(self.models_dir)
+        assert names is not None
+        try:
+            self.acceptance = registry.load_acceptance(self.models_dir,
+                                                       acceptance_model or names[0])
+            self.behaviour = registry.load_behaviour(self.models_dir, behaviour_model or names[1])
+        except (OSError, ValueError) as exc:
+            raise NotReadyError(
+                f"no trained acceptance model in {self.models_dir}; run `coupondesk train` "
+                f"({exc})"
+            ) from exc
+        trained = card["acceptance"].get("trained_duration_days", [30.0, 60.0])
+        self.trained_duration = (float(trained[0]), float(trained[1]))
+        self._frames_loader = frames_loader
+        self._as_of = as_of
+        self._state: _DayState | None = None
+        self._lock = threading.Lock()
+
+    # -- state of the scoring day ---------------------------------------------------------
+
+    def _day(self, households: Sequence[int]) -> _DayState:
+        with self._lock:
+            wanted = np.unique(np.asarray(list(households), dtype=np.int64))
+            if self._state is None:
+                self._state = _DayState.build(self._frames_loader(), self._as_of, wanted, self)
+            elif not np.isin(wanted, self._state.context.households).all():
+                self._state = _DayState.build(self._state.frames, self._as_of,
+                                              np.union1d(wanted, self._state.context.households),
+                                              self)
+            return self._state
+
+    def warm(self, households: Sequence[int] | None = None) -> None:
+        """Build the day's state now (load frames, features, household vectors)."""
+        state = self._day(households or [])
+        state.behaviour_predictions()
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The scoring day (midnight; only history strictly before it is used)."""
+        return self._day([]).as_of
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def score(self, households: Sequence[int], offer: Offer) -> list[Score]:
+        """One Score per household, in the order given, for one offer."""
+        return self.score_offers(households, [offer])[0]
+
+    def score_offers(self, households: Sequence[int], offers: Sequence[Offer]) -> list[list[Score]]:
+        """Scores of every household for each offer (one list per offer)."""
+        hh = [int(h) for h in households]
+        state = self._day(hh)
+        rows = state.context.households.searchsorted(np.asarray(hh, dtype=np.int64))
+        behaviour = state.behaviour_predictions()
+        return [self._score_offer(state, rows, hh, offer, behaviour) for offer in offers]
+
+    def probabilities(self, households: Sequence[int], offer: Offer) -> np.ndarray:
+        """Only the calibrated acceptance probabilities (the fast path the bench measures)."""
+        hh = np.asarray(list(households), dtype=np.int64)
+        state = self._day([int(h) for h in hh])
+        scope = state.scope(offer)
+        p = self.acceptance.predict(state.context, scope)
+        return p[state.context.households.searchsorted(hh)]
+
+    def _score_offer(self, state: _DayState, rows: np.ndarray, hh: list[int], offer: Offer,
+                     behaviour: dict[str, np.ndarray]) -> list[Score]:
+        from models.features import pair_features
+
+        scope = state.scope(offer)
+        context = state.context
+        features = pair_features(context.history, context.households, scope,
+                                 context.household_table, context.matrices)
+        p = self.acceptance.predict(context, scope, features)
+        visits = state.scope_visits(scope)
+        scope_spend = features["scope_spend_all"].to_numpy(np.float64)
+        per_visit = np.where(visits > 0, scope_spend / np.maximum(visits, 1), np.nan)
+        typical = float(np.nanmedian(per_visit)) if np.isfinite(per_visit).any() else 0.0
+        per_visit = np.where(np.isfinite(per_visit), per_visit, typical)
+        share = features["scope_share_all"].to_numpy(np.float64)
+        window = behaviour["spend_28d"] * share * offer.valid_days / 28.0
+        reasons = _reasons(features, p, rows)
+        past = features["spend_91d"].to_numpy(np.float64)
+        return [
+            Score(
+                household_id=h,
+                acceptance_probability=float(p[r]),
+                expected_scope_spend=float(window[r]),
+                scope_spend_per_visit=float(per_visit[r]),
+                next_visit_days=float(behaviour["next_visit_days"][r]),
+                buy_probability_7d=float(behaviour["buy_7d"][r]),
+                buy_probability_14d=float(behaviour["buy_14d"][r]),
+                buy_probability_28d=float(behaviour["buy_28d"][r]),
+                expected_spend_28d=float(behaviour["spend_28d"][r]),
+                past_spend_91d=float(past[r]),
+                reason=reasons[i],
+                acceptance_model=self.acceptance.name,
+                behaviour_model=self.behaviour.name,
+            )
+            for i, (h, r) in enumerate(zip(hh, rows, strict=True))
+        ]
+
+
+@dataclass
+class _DayState:
+    """Frames, history and cached per-household state of one scoring day."""
+
+    frames: RetailFrames
+    as_of: pd.Timestamp
+    context: Any
+    scorer: Scorer
+    _behaviour: dict[str, np.ndarray] | None = None
+    _scope_lines: pd.DataFrame | None = None
+    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] | None = None
+
+    @classmethod
+    def build(cls, frames: RetailFrames, as_of: date | datetime | None, households: np.ndarray,
+              scorer: Scorer) -> _DayState:
+        from models.history import History, to_days
+        from models.sequences import BasketTable
+        from models.serving import ScoringContext
+
+        day = frames.default_as_of if as_of is None else pd.Timestamp(as_of).normalize()
+        history = History.from_frames(frames)
+        table = BasketTable.from_history(history)
+        everyone = np.union1d(history.households, households)
+        cutoff = to_days(day)
+        assert isinstance(cutoff, float)
+        context = ScoringContext.build(history, table, cutoff, everyone)
+        return cls(frames, day, context, scorer, _scopes={})
+
+    def behaviour_predictions(self) -> dict[str, np.ndarray]:
+        if self._behaviour is None:
+            self._behaviour = self.scorer.behaviour.predict(self.context)
+        return self._behaviour
+
+    def scope(self, offer: Offer) -> Any:
+        from models.features import catalog_scope
+
+        assert self._scopes is not None
+        key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days))
+        if key not in self._scopes:
+            try:
+                self._scopes[key] = catalog_scope(
+                    self.context.history, tuple(offer.departments), tuple(offer.categories),
+                    _clip_duration(float(offer.valid_days), self.scorer.trained_duration),
+                    label=", ".join([*offer.departments, *offer.categories]) or "storewide",
+                )
+            except ValueError as exc:
+                raise BadInputError(f"offer scope: {exc}") from exc
+        return self._scopes[key]
+
+    def scope_visits(self, scope: Any) -> np.ndarray:
+        """Per context household: baskets (before the day) with at least one scope product."""
+        if self._scope_lines is None:
+            lines = self.context.history.lines_before(self.context.as_of)
+            self._scope_lines = lines[["product_id", "household_id", "basket_id"]].sort_values(
+                "product_id", kind="stable").reset_index(drop=True)
+        lines = self._scope_lines
+        products = lines["product_id"].to_numpy()
+        lo = np.searchsorted(products, scope.product_ids, side="left")
+        hi = np.searchsorted(products, scope.product_ids, side="right")
+        take = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True) if b > a]
+                              or [np.zeros(0, dtype=np.int64)])
+        pairs = pd.DataFrame({"h": lines["household_id"].to_numpy()[take],
+                              "b": lines["basket_id"].to_numpy()[take]}).drop_duplicates()
+        counts = pairs.groupby("h").size()
+        return counts.reindex(self.context.households).fillna(0).to_numpy(np.float64)
+
+
+def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray) -> list[str]:
+    """Plain-words account of the strongest inputs of each requested household's score."""
+    base = float(np.mean(p)) if len(p) else 0.0
+    redemptions = features["redemptions"].to_numpy()
+    coupon_lines = features["coupon_lines_all"].to_numpy()
+    scope_lines = features["scope_lines_all"].to_numpy()
+    scope_recency = features["scope_recency"].to_numpy()
+    visits = features["n_baskets_91d"].to_numpy()
+    out = []
+    for r in rows:
+        parts = []
+        if redemptions[r] > 0:
+            parts.append(f"redeemed {int(redemptions[r])} campaign coupon(s) before")
+        elif coupon_lines[r] > 0:
+            parts.append(f"used coupons on {int(coupon_lines[r])} purchase(s)")
+        else:
+            parts.append("no past coupon use")
+        if scope_lines[r] > 0:
+            parts.append(f"bought in the offer's scope {int(scope_lines[r])} time(s), last "
+                         f"{int(scope_recency[r])} days ago")
+        else:
+            parts.append("never bought in the offer's scope")
+        parts.append(f"{int(visits[r])} visits in 91 days")
+        ratio = p[r] / base if base > 0 else 0.0
+        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x this offer's average): "
+                   + "; ".join(parts))
+    return out
+
+
+# -- module-level convenience ---------------------------------------------------------------
+
+_SCORERS: dict[tuple[str, str, str], Scorer] = {}
+_SCORERS_LOCK = threading.Lock()
+
+
+def frames_loader_for(source: Any) -> FramesLoader:
+    """A frames loader from RetailFrames, a SQLAlchemy Engine or Session."""
+    if isinstance(source, RetailFrames):
+        return lambda: source
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from tools.frames import load_frames
+
+    if isinstance(source, Session):
+        bind = source.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        return lambda: load_frames(engine)
+    if isinstance(source, Engine):
+        return lambda: load_frames(source)
+    raise TypeError(f"cannot read retail history from {type(source).__name__}")
+
+
+def get_scorer(source: Any, models_dir: Path, *, as_of: date | datetime | None = None) -> Scorer:
+    """A cached Scorer per (source, models_dir, day): the models load once per process."""
+    from models import registry
+
+    card = registry.read_card(Path(models_dir))
+    if card is None:
+        raise NotReadyError(f"no trained acceptance model in {models_dir}; run `coupondesk train`")
+    if isinstance(source, RetailFrames):
+        source_key = f"frames:{id(source)}"
+    else:
+        bind = source.get_bind() if hasattr(source, "get_bind") else source
+        source_key = str(getattr(bind, "url", bind))
+    key = (source_key, f"{Path(models_dir).resolve()}@{card.get('created_at')}", str(as_of))
+    with _SCORERS_LOCK:
+        if key not in _SCORERS:
+            _SCORERS[key] = Scorer(Path(models_dir), frames_loader_for(source), as_of=as_of)
+        return _SCORERS[key]
+
+
+def score(
+    source: Any, households: Sequence[int], offer: Offer, *, models_dir: Path,
+    as_of: date | datetime | None = None,
+) -> list[Score]:
+    """Scores of `households` for `offer` (source: Session, Engine or RetailFrames)."""
+    return get_scorer(source, models_dir, as_of=as_of).score(households, offer)
