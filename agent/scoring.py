@@ -18,6 +18,13 @@ from tools.offer import Offer
 from tools.settings import Settings
 
 
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars: they would scribble over the CLI's output and the TUI."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
 class ModelScorer:
     """CandidateScorer backed by tools.scoring.Scorer on the configured database."""
 
@@ -34,6 +41,7 @@ class ModelScorer:
         with self._lock:
             scorer = self._scorers.get(today)
             if scorer is None:
+                _quiet_transformers()
                 cutoff = datetime(today.year, today.month, today.day)
                 scorer = Scorer(
                     self._settings.models_dir,
