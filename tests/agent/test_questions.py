@@ -1,0 +1,95 @@
+"""Free questions: routing, periods, the deterministic router, and tool calling on endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from agent.questions import answer_question, is_question, read_period, read_product_phrase
+from models.frames import RetailFrames
+from tests.conftest import SLICE_HOUSEHOLDS
+from tools.db.session import get_engine
+from tools.llm import ToolCall
+from tools.llm.fake import FakeChatModel
+
+TODAY = date(2018, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("how many households bought coffee last month?", True),
+        ("sales of produce in December", True),
+        ("最近30天有多少户买了咖啡？", True),
+        ("What did campaign 3 cost?", True),
+        ("win back lapsed coffee buyers with 15% off, budget $2,000", False),
+        ("How about 15% off coffee for lapsed buyers?", False),
+        ("给45天未购物的用户发放全场满100减15优惠券", False),
+        ("", False),
+    ],
+)
+def test_is_question(text: str, question: bool) -> None:
+    assert is_question(text) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("last month", date(2017, 12, 1), date(2017, 12, 31)),
+        ("in the last 30 days", date(2017, 12, 3), date(2018, 1, 1)),
+        ("past 2 weeks", date(2017, 12, 19), date(2018, 1, 1)),
+        ("in March", date(2017, 3, 1), date(2017, 3, 31)),
+        ("in 2017", date(2017, 1, 1), date(2017, 12, 31)),
+        ("上个月", date(2017, 12, 1), date(2017, 12, 31)),
+        ("yesterday", date(2018, 1, 1), date(2018, 1, 1)),
+    ],
+)
+def test_read_period(text: str, start: date, end: date) -> None:
+    period = read_period(text, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)
+
+
+def test_read_product_phrase() -> None:
+    assert read_product_phrase("how many households bought coffee last month?") == "coffee"
+    assert read_product_phrase("sales of frozen pizza in December") == "frozen pizza"
+    assert read_product_phrase("how many households bought anything last week?") is None
+
+
+def test_buyer_count_matches_pandas(db_url: str) -> None:
+    frames = RetailFrames.from_completejourney(sorted(SLICE_HOUSEHOLDS))
+    lines = frames.transactions.merge(frames.products, on="product_id")
+    december = lines[
+        (lines["transaction_timestamp"] >= pd.Timestamp("2017-12-01"))
+        & (lines["transaction_timestamp"] < pd.Timestamp("2018-01-01"))
+        & (lines["product_category"] == "COFFEE")
+    ]
+    with Session(get_engine(db_url)) as session:
+        answer = answer_question("how many households bought coffee last month?",
+                                 session=session, llm=None, today=TODAY)
+    assert answer["tool"] == "count_households_bought"
+    assert answer["data"]["households"] == december["household_id"].nunique()
+    assert f"{december['household_id'].nunique():,} households bought COFFEE" in answer["answer"]
+
+
+def test_unknown_question_offline_says_what_can_be_asked(sqlite_url: str) -> None:
+    with Session(get_engine(sqlite_url)) as session:
+        answer = answer_question("why is the sky blue?", session=session, llm=None, today=TODAY)
+    assert answer["source"] == "none" and "I can answer" in answer["answer"]
+
+
+def test_capable_endpoint_answers_through_tools(sqlite_url: str) -> None:
+    llm = FakeChatModel(capable=True, supports_tools=True)
+    llm.enqueue(
+        [ToolCall(id="1", name="data_period", arguments={})],
+        "The data covers 2017.",
+    )
+    with Session(get_engine(sqlite_url)) as session:
+        answer = answer_question("which weekday do people shop most on?", session=session,
+                                 llm=llm, today=TODAY)
+    assert answer == {"answer": "The data covers 2017.", "tool": "data_period", "source": "llm"}
+    tool_turn = llm.calls[1].messages[-1]
+    assert tool_turn["role"] == "tool" and "transaction_lines" in (tool_turn["content"] or "")
+    assert {spec.name for spec in llm.calls[0].tools} >= {"count_households_bought", "sales_summary"}
