@@ -242,9 +242,18 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     description = state.get("audience", {}).get("description") or describe_audience(
         parsed.audience
     )
+    total = ctx.settings.copy_variants
+    done: list[int] = []
+
+    def variant_ready(variant: Any) -> None:
+        done.append(1)
+        mark = "passes" if variant.verdict.ok else "FAILS"
+        _event(runtime, "copy", f"variant {len(done)} of {total} ({variant.source}, {mark}): "
+                                f"{variant.text}")
+
     variants = write_copy(
         parsed.offer, description, llm=ctx.llm, policy=ctx.policy, language=parsed.language,
-        n_variants=ctx.settings.copy_variants,
+        n_variants=total, on_variant=variant_ready,
     )
     rows = [
         CopyVariant(

@@ -44,9 +44,12 @@ def test_propose_then_approve_dispatches(fresh_db_url: str, isolated_home: Path)
     desk = make_desk(fresh_db_url, isolated_home)
     events: list[dict[str, str]] = []
     proposal = desk.propose(REQUEST, on_event=events.append)
-    assert [e["step"] for e in events][:7] == [
+    steps = [e["step"] for e in events]
+    assert list(dict.fromkeys(steps)) == [
         "plan", "audience", "score", "allocate", "copy", "check", "propose"
     ]
+    copy_lines = [e["message"] for e in events if e["step"] == "copy"]
+    assert copy_lines[0].startswith("variant 1 of 3") and copy_lines[-1].startswith("copy: 3")
     assert proposal.status == "proposed" and not proposal.violations
     assert proposal.plan.offer.categories == ["SOUP"]
     assert proposal.plan.audience.lapsed_days == 20
