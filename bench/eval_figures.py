@@ -39,6 +39,14 @@ def print_figures(card: dict) -> None:
                     f"{k}={v:.3f}" for k, v in test[name]["sd"].items()))
         for name, metrics in REFERENCE[task].items():
             print(f"   {'ref ' + name:<20}" + "  ".join(f"{k}={v}" for k, v in metrics.items()))
+        tuning = card[task].get("baseline_tuning")
+        if tuning:
+            print(f"   baselines tuned on the fold: logistic C={tuning['logistic_c']} "
+                  f"(fold ROC-AUC {tuning['logistic_c_fold_roc_auc']}); LightGBM "
+                  f"{tuning['lightgbm_config']}")
+        if "transformer_seed_ensemble" in card[task]["test"]:
+            ens = card[task]["test"]["transformer_seed_ensemble"]
+            print(f"   {'seed ensemble':<20}" + "  ".join(f"{k}={v:.3f}" for k, v in ens.items()))
         for name, result in card[task].get("bootstrap", {}).items():
             print(f"   bootstrap {name}: gain {result['gain']:+.3f} "
                   f"[{result['ci_low']:+.3f}, {result['ci_high']:+.3f}] "

@@ -141,6 +141,12 @@ class BasketBertForMaskedBaskets(BasketPreTrainedModel):
             nn.LayerNorm(config.hidden_size),
         )
         self.decoder_bias = nn.Parameter(torch.zeros(config.n_categories + 1))
+        self.next_transform = nn.Sequential(
+            nn.Linear(2 * config.hidden_size, config.hidden_size),
+            nn.GELU(),
+            nn.LayerNorm(config.hidden_size),
+        )
+        self.next_bias = nn.Parameter(torch.zeros(config.n_categories + 1))
         self.post_init()
 
     def forward(
@@ -149,9 +155,17 @@ class BasketBertForMaskedBaskets(BasketPreTrainedModel):
         numeric: torch.Tensor,
         mask: torch.Tensor,
         masked: torch.Tensor,
+        next_target: torch.Tensor | None = None,
+        next_weight: float = 1.0,
     ) -> torch.Tensor:
-        """Mean BCE (summed over categories) of the masked baskets' multi-hot categories."""
-        states = self.encoder(tokens, numeric, mask, masked)[:, 1:]
+        """Mean BCE (summed over categories) of the masked baskets' multi-hot categories.
+
+        With `next_target` (B, C+1): plus `next_weight` x the BCE of the categories bought in
+        the window after the sequence's cutoff, predicted from the pooled household vector;
+        column 0 of `next_target` flags rows whose window is usable (1) or not (0).
+        """
+        full = self.encoder(tokens, numeric, mask, masked)
+        states = full[:, 1:]
         hidden = self.transform(states[masked])
         logits = hidden @ self.encoder.category.weight.T + self.decoder_bias
         target = torch.zeros_like(logits)
@@ -159,7 +173,17 @@ class BasketBertForMaskedBaskets(BasketPreTrainedModel):
         loss = nn.functional.binary_cross_entropy_with_logits(
             logits[:, 1:], target[:, 1:], reduction="none"
         )
-        return loss.sum(1).mean()
+        total = loss.sum(1).mean()
+        if next_target is not None and next_target.numel():
+            usable = next_target[:, 0] > 0
+            if usable.any():
+                pooled = self.encoder.pool(full, mask)[usable]
+                next_logits = (self.next_transform(pooled) @ self.encoder.category.weight.T
+                               + self.next_bias)
+                next_loss = nn.functional.binary_cross_entropy_with_logits(
+                    next_logits[:, 1:], next_target[usable, 1:], reduction="none")
+                total = total + next_weight * next_loss.sum(1).mean()
+        return total
 
 
 class TabularNormaliser(nn.Module):

@@ -10,7 +10,7 @@ that split's earliest label (the fold's 2017-05-08, the test split's 2017-08-08)
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,32 @@ def _acceptance(
                                   all_features.iloc[index].reset_index(drop=True))
     progress("acceptance features", 1, 1)
 
+    # Baseline settings are chosen on the validation fold, like the transformer's.
+    fold_rows, _, fold_features = data[("fold", "train")]
+    val_rows, _, val_features = data[("fold", "test")]
+    y_fold, y_val = fold_rows["label"].to_numpy(), val_rows["label"].to_numpy()
+    logistic_grid = {
+        str(c): roc_auc(y_val, LogisticBaseline.fit(fold_features, y_fold, c).predict(val_features))
+        for c in config.logistic_c_grid
+    }
+    logistic_c = float(max(logistic_grid, key=lambda k: logistic_grid[k])) if logistic_grid \
+        else config.logistic_c
+    lightgbm_grid = {
+        str(i): roc_auc(y_val, predict_lightgbm(fit_lightgbm(
+            fold_features, y_fold, cfg, threads=config.threads), val_features))
+        for i, cfg in enumerate(config.acceptance_lightgbm_grid)
+    }
+    lightgbm_config = (config.acceptance_lightgbm_grid[int(max(lightgbm_grid,
+                                                               key=lambda k: lightgbm_grid[k]))]
+                       if lightgbm_grid else config.acceptance_lightgbm)
+    baseline_tuning = {
+        "logistic_c_fold_roc_auc": logistic_grid, "logistic_c": logistic_c,
+        "lightgbm_fold_roc_auc": {
+            json_key: {"config": asdict(config.acceptance_lightgbm_grid[int(json_key)]),
+                       "roc_auc": value} for json_key, value in lightgbm_grid.items()},
+        "lightgbm_config": asdict(lightgbm_config),
+    }
+
     def fit_all(name: str, seeds: tuple[int, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
         rows, tensors, features = data[(name, "train")]
         y = rows["label"].to_numpy()
@@ -163,9 +189,8 @@ def _acceptance(
             run_config = replace(config, acceptance=replace(config.acceptance, epochs=epochs))
         _, test_tensors, test_features = data[(name, "test")]
         models: dict[str, Any] = {
-            "logistic": LogisticBaseline.fit(features, y, config.logistic_c),
-            "lightgbm": fit_lightgbm(features, y, config.acceptance_lightgbm,
-                                     threads=config.threads),
+            "logistic": LogisticBaseline.fit(features, y, logistic_c),
+            "lightgbm": fit_lightgbm(features, y, lightgbm_config, threads=config.threads),
         }
         preds: dict[str, Any] = {
             "logistic": models["logistic"].predict(test_features),
@@ -224,6 +249,10 @@ def _acceptance(
         for ref in ("logistic", "lightgbm")
         for seed, p_raw in zip(config.seeds, main_preds["transformer"], strict=True)
     }
+    for metric in ("pr_auc", "lift_at_10"):
+        bootstrap[f"transformer_seed{config.seeds[0]}_vs_{best_baseline}_{metric}"] = (
+            paired_bootstrap(y_test, first, calibrators[best_baseline](main_preds[best_baseline]),
+                             metric=metric, rounds=config.bootstrap_rounds, seed=0))
     splits_json = {name: split.describe() for name, split in splits.items()}
     rows_json = {
         f"{name}_{part}": {"rows": int(len(data[(name, part)][0])),
@@ -240,6 +269,7 @@ def _acceptance(
         "test": test,
         "bootstrap": bootstrap,
         "best_baseline_on_validation": best_baseline,
+        "baseline_tuning": baseline_tuning,
         "serving": serving,
         "serving_reason": (
             "highest ROC-AUC on the validation fold (campaigns "

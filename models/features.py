@@ -10,6 +10,7 @@ cutoff) and scoring (cutoff = today), so a new offer is featurised exactly like 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,24 @@ def household_features(history: History, cutoff: float, households: np.ndarray) 
         out[f"spend_{days}d"] = recent["spend"].sum().reindex(idx).fillna(0)
     out["spend_trend"] = np.log1p(out["spend_28d"]) - np.log1p(out["spend_91d"] / 3.25)
     out["mean_basket"] = out["spend_all"] / out["n_baskets"].clip(lower=1)
+    out["last_basket_spend"] = by_hh["spend"].last().reindex(idx).fillna(0)
+    # Week-by-week dynamics over the last 13 weeks (week 0 = the 7 days before the cutoff).
+    recent13 = baskets[baskets["t"] >= cutoff - 91]
+    week = np.floor((cutoff - recent13["t"].to_numpy()) / 7).clip(0, 12).astype(int)
+    weekly = pd.DataFrame({"household_id": recent13["household_id"].to_numpy(), "week": week,
+                           "spend": recent13["spend"].to_numpy()})
+    grid = weekly.pivot_table(index="household_id", columns="week", values="spend",
+                              aggfunc="sum", fill_value=0.0).reindex(
+        index=idx, columns=range(13), fill_value=0.0).fillna(0.0)
+    values = grid.to_numpy()
+    out["active_weeks_13"] = (values > 0).sum(1)
+    out["weekly_spend_std"] = values.std(1)
+    out["weekly_spend_median"] = np.median(values, axis=1)
+    decay = 0.75 ** np.arange(13)
+    out["weekly_spend_ewm"] = values @ (decay / decay.sum())
+    for w in (1, 2, 3):
+        out[f"spend_week_{w}"] = values[:, w]
+    out["visit_trend"] = (out["n_baskets_28d"] + 1) / (out["n_baskets_91d"] / 3.25 + 1)
 
     # Inter-visit rhythm: gaps between consecutive visit days (the last 30 gaps).
     days = baskets[["household_id", "t"]].copy()
@@ -142,6 +161,11 @@ def household_features(history: History, cutoff: float, households: np.ndarray) 
     out["gap_mean"] = by_gap.mean().reindex(idx)
     out["gap_std"] = by_gap.std().reindex(idx)
     out["gap_max"] = by_gap.max().reindex(idx)
+    out["gap_last"] = by_gap.last().reindex(idx)
+    out["gap_mean_last5"] = gaps.groupby("household_id").tail(5).groupby("household_id")[
+        "gap"].mean().reindex(idx)
+    out["visit_days_28d"] = (
+        days[days["t"] >= cutoff - 28].groupby("household_id").size().reindex(idx).fillna(0))
     out["recency_over_gap"] = out["recency"] / out["gap_median"].clip(lower=1)
     gaps = gaps.join(out["recency"], on="household_id")
     longer = gaps[gaps["gap"] > gaps["recency"]]
@@ -169,6 +193,19 @@ def household_features(history: History, cutoff: float, households: np.ndarray) 
     out["coupon_match_lines"] = match.reindex(idx).fillna(0)
     out["n_products"] = lines.groupby("household_id")["product_id"].nunique().reindex(idx).fillna(0)
     out["n_categories"] = lines.groupby("household_id")["cat"].nunique().reindex(idx).fillna(0)
+    n_lines = lines.groupby("household_id").size().reindex(idx).fillna(0)
+    out["coupon_line_rate"] = out["coupon_lines_all"] / n_lines.clip(lower=1)
+    out["coupon_basket_share"] = out["coupon_baskets_all"] / out["n_baskets"].clip(lower=1)
+    out["coupon_lines_28d"] = (
+        baskets[baskets["t"] >= cutoff - 28].groupby("household_id")["coupon_lines"].sum()
+    ).reindex(idx).fillna(0)
+    coupon_t = baskets[baskets["coupon_lines"] > 0].groupby("household_id")["t"].max()
+    out["days_since_coupon"] = (cutoff - coupon_t).reindex(idx).fillna(400.0)
+    private = history.private_label.reindex(lines["product_id"]).fillna(0).to_numpy()
+    private_spend = pd.Series(lines["spend"].to_numpy() * private,
+                              index=lines["household_id"].to_numpy()).groupby(level=0).sum()
+    out["private_label_share"] = private_spend.reindex(idx).fillna(0) / out["spend_all"].clip(
+        lower=1)
 
     # Past campaigns and redemptions (only those that started / happened before the cutoff).
     frames = history.frames
@@ -203,6 +240,19 @@ def household_features(history: History, cutoff: float, households: np.ndarray) 
     )
     n_hit = hit.groupby("household_id").size().reindex(idx).fillna(0)
     out["ended_redeem_rate"] = (n_hit + 0.1) / (out["campaigns_ended"] + 1.0)
+    out["received_not_redeemed"] = out["campaigns_ended"] - n_hit
+    out["redemptions_28d"] = (
+        redemptions[redemptions["t"] >= cutoff - 28].groupby("household_id").size()
+    ).reindex(idx).fillna(0)
+    out["coupons_redeemed"] = by_red["coupon_upc"].nunique().reindex(idx).fillna(0)
+    # Per campaign type: ended campaigns received and redeemed (the offer picks its own type).
+    hit_types = hit.merge(desc[["campaign_id", "campaign_type"]], on="campaign_id")
+    for kind in CAMPAIGN_TYPES:
+        key = kind[-1].lower()
+        of_kind = ended[ended["campaign_type"] == kind].groupby("household_id").size()
+        out[f"ended_{key}"] = of_kind.reindex(idx).fillna(0)
+        won = hit_types[hit_types["campaign_type"] == kind].groupby("household_id").size()
+        out[f"redeemed_ended_{key}"] = won.reindex(idx).fillna(0)
 
     # Demographics (801 households have them).
     demo = frames.demographics.set_index("household_id").reindex(idx)
@@ -255,6 +305,18 @@ class PurchaseMatrices:
     cat_spend: np.ndarray
     cat_lines: np.ndarray
     total_spend: np.ndarray
+    bought: sparse.csr_matrix
+    """1 where the household bought the product at least once."""
+    repeat: sparse.csr_matrix
+    """1 where the household bought the product on two or more lines."""
+    spend_28d: sparse.csr_matrix
+    manufacturer_spend: sparse.csr_matrix
+    """Household x manufacturer spend (columns in `manufacturers` order)."""
+    manufacturers: pd.Index
+    product_manufacturer: np.ndarray
+    """Column in `manufacturers` of each product in `products` order."""
+    redeemed: sparse.csr_matrix
+    """1 where a coupon the household redeemed before the cutoff covered the product."""
 
     @classmethod
     def build(cls, history: History, cutoff: float, households: np.ndarray) -> PurchaseMatrices:
@@ -290,12 +352,41 @@ class PurchaseMatrices:
         np.add.at(cat_spend, (rows, cats), spend)
         cat_lines = np.zeros((len(hh_index), n_cat))
         np.add.at(cat_lines, (rows, cats), 1.0)
+        spend_matrix = matrix(spend)
+        line_matrix = matrix(ones)
+        maker = history.product_manufacturer.reindex(products).fillna(-1).to_numpy(np.int64)
+        manufacturers = pd.Index(np.unique(maker))
+        maker_col = manufacturers.get_indexer(maker)
+        to_maker = sparse.csr_matrix(
+            (np.ones(len(products)), (np.arange(len(products)), maker_col)),
+            shape=(len(products), len(manufacturers)))
+        frames = history.frames
+        red = frames.coupon_redemptions
+        red = red[(to_days(red["redemption_date"]) < cutoff)
+                  & red["household_id"].isin(hh_index)][["household_id", "coupon_upc",
+                                                         "campaign_id"]].drop_duplicates()
+        covered = red.merge(frames.coupons[["coupon_upc", "campaign_id", "product_id"]],
+                            on=["coupon_upc", "campaign_id"])
+        covered = covered[["household_id", "product_id"]].drop_duplicates()
+        r_rows = hh_index.get_indexer(covered["household_id"].to_numpy())
+        r_cols = products.get_indexer(covered["product_id"].to_numpy())
+        ok = (r_rows >= 0) & (r_cols >= 0)
+        redeemed = sparse.csr_matrix((np.ones(int(ok.sum())), (r_rows[ok], r_cols[ok])),
+                                     shape=shape)
+        bought = (line_matrix > 0).astype(np.float64)
         return cls(
             cutoff=cutoff,
             households=hh_index,
             products=products,
-            spend=matrix(spend),
-            lines=matrix(ones),
+            bought=sparse.csr_matrix(bought),
+            repeat=sparse.csr_matrix((line_matrix >= 2).astype(np.float64)),
+            spend_28d=matrix(spend, lines["t"].to_numpy()[known] >= cutoff - 28),
+            manufacturer_spend=sparse.csr_matrix(spend_matrix @ to_maker),
+            manufacturers=manufacturers,
+            product_manufacturer=maker_col,
+            redeemed=redeemed,
+            spend=spend_matrix,
+            lines=line_matrix,
             coupon_lines=matrix((lines["coupon_line"].to_numpy()[known] > 0).astype(float)),
             retail_disc=matrix(lines["retail_disc"].to_numpy()[known]),
             spend_91d=matrix(spend, recent),
@@ -316,7 +407,17 @@ class PurchaseMatrices:
         out["scope_spend_all"] = self.spend @ indicator
         out["scope_share_all"] = out["scope_spend_all"] / total
         out["scope_lines_all"] = self.lines @ indicator
-        out["scope_products_bought"] = (self.lines > 0).astype(np.float64) @ indicator
+        out["scope_products_bought"] = self.bought @ indicator
+        out["scope_repeat_products"] = self.repeat @ indicator
+        out["scope_coverage"] = out["scope_products_bought"] / max(float(indicator.sum()), 1.0)
+        n_products = np.asarray(self.bought.sum(axis=1)).ravel()
+        out["scope_repertoire_share"] = out["scope_products_bought"] / np.maximum(n_products, 1)
+        out["scope_spend_28d"] = self.spend_28d @ indicator
+        out["scope_redeemed_products"] = self.redeemed @ indicator
+        makers = np.zeros(len(self.manufacturers))
+        makers[self.product_manufacturer[positions[positions >= 0]]] = 1.0
+        out["maker_spend_all"] = self.manufacturer_spend @ makers
+        out["maker_share_all"] = out["maker_spend_all"] / total
         last = self.last_t.multiply(indicator[None, :]).max(axis=1).toarray().ravel()
         out["scope_recency"] = np.where(last > 0, self.cutoff - (last - 1.0), 400.0)
         out["scope_spend_91d"] = self.spend_91d @ indicator
@@ -383,11 +484,19 @@ def pair_features(
     hh = np.asarray(households, dtype=np.int64)
     overlap = matrices.overlap(history, scope)
     joined = pd.concat([household_table.reindex(overlap.index), overlap], axis=1)
-    for name, value in offer_features(history, scope).items():
-        joined[name] = np.float32(value)
-    joined["overlap_x_coupon"] = np.log1p(joined["scope_spend_all"]) * np.log1p(
+    extra: dict[str, Any] = {
+        name: np.float32(value) for name, value in offer_features(history, scope).items()
+    }
+    extra["overlap_x_coupon"] = np.log1p(joined["scope_spend_all"]) * np.log1p(
         joined["coupon_lines_all"]
     )
+    key = scope.campaign_type[-1].lower() if scope.campaign_type in CAMPAIGN_TYPES else "b"
+    extra["same_type_ended"] = joined[f"ended_{key}"]
+    extra["same_type_redeemed"] = joined[f"redeemed_ended_{key}"]
+    extra["same_type_redeem_rate"] = (joined[f"redeemed_ended_{key}"] + 0.1) / (
+        joined[f"ended_{key}"] + 1.0)
+    extra["overlap_x_redeem"] = np.log1p(joined["scope_spend_all"]) * joined["ended_redeem_rate"]
+    joined = pd.concat([joined, pd.DataFrame(extra, index=joined.index)], axis=1)
     return joined.loc[hh].reset_index(drop=True).astype(np.float32)
 
 

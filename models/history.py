@@ -46,6 +46,10 @@ class History:
     """product_id -> category code, for every catalog product."""
     product_dept: pd.Series
     """product_id -> department code, for every catalog product."""
+    product_manufacturer: pd.Series
+    """product_id -> manufacturer_id, for every catalog product."""
+    private_label: pd.Series
+    """product_id -> 1.0 for the retailer's private-label brand, else 0.0."""
     frames: RetailFrames
     """The tables this history was built from (campaign tables are read from here)."""
 
@@ -104,6 +108,11 @@ class History:
             departments=departments,
             product_cat=product_cat,
             product_dept=product_dept,
+            product_manufacturer=pd.Series(
+                products["manufacturer_id"].fillna(-1).to_numpy(np.int64), index=product_ids),
+            private_label=pd.Series(
+                products["brand"].astype("object").eq("Private").to_numpy(np.float64),
+                index=product_ids),
             frames=frames,
         )
 

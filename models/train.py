@@ -136,11 +136,17 @@ def pretrain_encoder(
     sets = {}
     for name, (hh, cut) in rows.items():
         tokens, numeric, mask = sequence_tensors(table, hh, cut, config.encoder.max_baskets)
+        targets = (next_basket_targets(table, hh, cut, cfg.next_basket_days, cutoff)
+                   if cfg.next_basket_days > 0 else torch.zeros(0))
         sets[name] = TensorSet(tokens, numeric, mask, torch.zeros(0), torch.zeros(0),
-                               torch.zeros(0), ())
+                               targets, ())
     model = BasketBertForMaskedBaskets(bert_config(history, config))
     with torch.no_grad():
         model.decoder_bias.copy_(_category_log_odds(sets["train"], model.decoder_bias.numel()))
+        if cfg.next_basket_days > 0:
+            usable = sets["train"].targets[:, 0] > 0
+            rate = sets["train"].targets[usable].mean(0).clamp(1e-5, 1 - 1e-5)
+            model.next_bias.copy_(torch.log(rate / (1 - rate)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(sets["train"]) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
@@ -148,6 +154,11 @@ def pretrain_encoder(
     mask_generator = torch.Generator().manual_seed(seed + 1)
 
     def loss_of(batch: TensorSet) -> torch.Tensor:
+        masked = random_basket_mask(batch.mask, cfg.mask_prob, mask_generator)
+        return model(batch.tokens, batch.numeric, batch.mask, masked,
+                     batch.targets if batch.targets.numel() else None, cfg.next_basket_weight)
+
+    def masked_loss_of(batch: TensorSet) -> torch.Tensor:
         masked = random_basket_mask(batch.mask, cfg.mask_prob, mask_generator)
         return model(batch.tokens, batch.numeric, batch.mask, masked)
 
@@ -171,13 +182,37 @@ def pretrain_encoder(
         "rows_train": len(sets["train"]),
         "rows_valid": len(sets["valid"]),
         "steps": total,
-        "train_loss": estimate_loss(loss_of, sets["train"].subset(torch.arange(
+        "train_loss": estimate_loss(masked_loss_of, sets["train"].subset(torch.arange(
             min(2000, len(sets["train"]))))),
-        "valid_loss": estimate_loss(loss_of, sets["valid"]),
+        "valid_loss": estimate_loss(masked_loss_of, sets["valid"]),
         **_reference_losses(sets, cfg.mask_prob, seed + 2),
         "cutoff_days": cutoff,
     }
     return model, stats
+
+
+def next_basket_targets(
+    table: BasketTable, households: np.ndarray, cutoffs: np.ndarray, days: int, limit: float
+) -> torch.Tensor:
+    """(n, C+1) multi-hot of the categories each household bought in [cutoff, cutoff+days).
+
+    Column 0 flags usable rows: windows that would reach `limit` (the real cutoff of this
+    pretraining run) are marked unusable and never read, so no basket at/after `limit` is used.
+    """
+    out = np.zeros((len(households), table.n_categories + 1), dtype=np.float32)
+    for i, (household, start) in enumerate(zip(households, cutoffs, strict=True)):
+        if start + days > limit:
+            continue
+        first = table.household_start.get(int(household))
+        if first is None:
+            continue
+        times = table.t[first : table.household_end[int(household)]]
+        lo = first + int(np.searchsorted(times, start, side="left"))
+        hi = first + int(np.searchsorted(times, start + days, side="left"))
+        out[i, 0] = 1.0
+        tokens = table.category_tokens[lo:hi].ravel()
+        out[i, tokens[tokens > 0]] = 1.0
+    return torch.from_numpy(out)
 
 
 def _category_log_odds(data: TensorSet, n_tokens: int) -> torch.Tensor:
@@ -227,15 +262,43 @@ def _reference_losses(sets: dict[str, TensorSet], prob: float, seed: int) -> dic
 
 
 def _optimizer(model: nn.Module, cfg: FinetuneConfig) -> torch.optim.Optimizer:
+    wide = cfg.wide_c > 0
     encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
-    head = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    linear = [p for n, p in model.named_parameters() if wide and n.startswith("linear.")]
+    head = [p for n, p in model.named_parameters()
+            if not n.startswith("encoder.") and not (wide and n.startswith("linear."))]
     if cfg.encoder_lr_scale == 0:
         for p in encoder:
+            p.requires_grad_(False)
+    if wide and cfg.wide_lr_scale == 0:
+        for p in linear:
             p.requires_grad_(False)
     groups = [{"params": head, "lr_scale": 1.0}]
     if cfg.encoder_lr_scale > 0:
         groups.append({"params": encoder, "lr_scale": cfg.encoder_lr_scale})
+    if wide and cfg.wide_lr_scale > 0:
+        # no weight decay on the warm-started wide path: it would pull it away from the
+        # regularised logistic solution it starts at
+        groups.append({"params": linear, "lr_scale": cfg.wide_lr_scale, "weight_decay": 0.0})
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+
+
+def warm_start_wide(
+    model: AcceptanceTransformer, tab: torch.Tensor, y: np.ndarray, c: float
+) -> None:
+    """Set the model's linear path to a logistic regression on its normalised tabular inputs
+    and zero the deep head's last layer, so the model starts as that logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    with torch.no_grad():
+        x = model.tabular(tab).numpy().astype(np.float64)
+        fitted = LogisticRegression(C=c, max_iter=5000).fit(x, y)
+        model.linear.weight.copy_(torch.from_numpy(fitted.coef_).float())
+        model.linear.bias.copy_(torch.from_numpy(fitted.intercept_).float())
+        last = model.mlp[-1]
+        assert isinstance(last, nn.Linear)
+        last.weight.mul_(0.0)
+        last.bias.zero_()
 
 
 def _fit(
@@ -291,6 +354,8 @@ def finetune_acceptance(
     ))
     model.encoder.load_state_dict(encoder_state)
     model.tabular.fit(train.tab)
+    if cfg.wide_c > 0:
+        warm_start_wide(model, train.tab, train.targets[:, 0].numpy(), cfg.wide_c)
 
     def loss_fn(batch: TensorSet) -> torch.Tensor:
         logits = model(batch.tokens, batch.numeric, batch.mask, batch.tab, batch.offer_weights)

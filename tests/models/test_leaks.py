@@ -101,3 +101,19 @@ def test_alteration_is_visible_after_the_cutoff(histories: tuple[History, Histor
     a = household_features(original, later, original.households)
     b = household_features(altered, later, original.households)
     assert not a.equals(b)
+
+
+def test_next_basket_pretraining_targets_ignore_the_future(
+    histories: tuple[History, History]
+) -> None:
+    """The next-basket objective reads windows after pseudo-cutoffs, never at/after the cutoff."""
+    from models.train import next_basket_targets, pretraining_rows
+
+    original, altered = histories
+    cutoff = to_days(CUTOFF)
+    assert isinstance(cutoff, float)
+    tables = [BasketTable.from_history(h) for h in (original, altered)]
+    households, cutoffs = pretraining_rows(tables[0], original.households, cutoff, 28)
+    a, b = (next_basket_targets(t, households, cutoffs, 14, cutoff) for t in tables)
+    assert a[:, 0].sum() > 0  # some windows are usable
+    np.testing.assert_array_equal(a.numpy(), b.numpy())

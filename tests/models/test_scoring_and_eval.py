@@ -95,3 +95,36 @@ def test_eval_without_models_is_one_line_error(isolated_home: Path) -> None:
     result = CliRunner().invoke(main, ["eval", "--json"])
     assert result.exit_code != 0
     assert "run `coupondesk train`" in result.output
+
+
+def test_next_visit_follows_each_households_rhythm(
+    trained: tuple[Path, dict[str, Any], float], small_frames: RetailFrames
+) -> None:
+    """Frequent shoppers get clearly shorter predicted next-visit days than rare shoppers.
+
+    Guards against a flat next-visit estimate (the same few days for everyone), on the default
+    scoring day (the midnight after the last transaction, whose day holds only a few hours of
+    data) through the public Scorer, and for every behaviour model directly.
+    """
+    import numpy as np
+
+    from models import registry
+
+    models_dir, _, _ = trained
+    scorer = Scorer(models_dir, lambda: small_frames)
+    households = sorted(int(h) for h in small_frames.transactions["household_id"].unique())
+    scores = scorer.score(households, _offer())
+    predicted = np.array([s.next_visit_days for s in scores])
+    context = scorer._day(households).context
+    table = context.household_table.loc[households]
+    gap = table["gap_median"].to_numpy()
+    recent = table["recency"].to_numpy() <= 7
+    frequent = (gap <= 3) & recent
+    rare = (gap >= 14) | (table["recency"].to_numpy() >= 28)
+    assert frequent.sum() >= 10 and rare.sum() >= 10
+    assert predicted[frequent].mean() + 4.0 < predicted[rare].mean()
+    assert np.std(predicted) > 2.0
+    for name in registry.BEHAVIOUR_NAMES:
+        days = registry.load_behaviour(models_dir, name).predict(context)["next_visit_days"]
+        days = days[context.households.searchsorted(np.asarray(households))]
+        assert days[frequent].mean() + 4.0 < days[rare].mean(), name
