@@ -80,9 +80,23 @@ def _stats(values: list[float]) -> dict[str, float]:
 def run_training(
     frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress
 ) -> dict[str, Any]:
-    """Everything `train_all` promises; see the module docstring."""
-    set_threads(config.threads)
+    """Everything `train_all` promises; see the module docstring.
+
+    Denormal floats are flushed to zero while training (tiny gradients otherwise slow the CPU
+    kernels down many times) and the process-wide flag is restored afterwards, so code that
+    runs later in the same process (the TUI, tests) computes with ordinary IEEE floats.
+    """
     torch.set_flush_denormal(True)
+    try:
+        return _train_and_evaluate(frames, models_dir, config=config, progress=progress)
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _train_and_evaluate(
+    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress
+) -> dict[str, Any]:
+    set_threads(config.threads)
     started = time.perf_counter()
     timings: dict[str, float] = {}
 

@@ -61,3 +61,11 @@ def test_card_records_split_seeds_calibration_versions(
         assert (models_dir / folder / "model.safetensors").exists()
         assert (models_dir / folder / "config.json").exists()
     assert np.isfinite(acceptance["test"]["transformer"]["roc_auc"])
+
+
+def test_training_leaves_subnormal_floats_alone(
+    trained: tuple[Path, dict[str, Any], float],
+) -> None:
+    """Training flushes denormals for speed but must restore IEEE behaviour for the process."""
+    tiny = np.array([5e-324])
+    assert (tiny * 1.0)[0] > 0
