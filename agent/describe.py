@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tools.offer import Offer
 from tools.plan import Audience
+from tools.scope_names import catalog_names, join_en
 
 
 def money(value: float) -> str:
@@ -15,32 +16,26 @@ def money(value: float) -> str:
     return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
 
 
-def scope_words(departments: list[str], categories: list[str]) -> str:
-    """"SOUP", "DELI and PASTRY", or "everything" for an empty scope."""
-    names = [*categories, *departments]
-    if not names:
-        return "everything"
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def scope_phrase(departments: list[str], categories: list[str]) -> str:
+    """ "SOUP", "DELI and PASTRY", or "everything" for an empty scope (catalog spelling, for
+    the operator; customer copy uses tools.scope_names.scope_label instead)."""
+    return join_en(catalog_names(departments, categories)) or "everything"
 
 
 def describe_offer(offer: Offer) -> str:
-    """"15% off COFFEE, valid 7 days" / "$3 off a $25 spend on DELI, valid 14 days"."""
-    if offer.kind == "percent_off":
-        value = f"{offer.value:g}% off"
-    else:
-        value = f"{money(offer.value)} off"
+    """ "15% off COFFEE, valid 7 days" / "$3 off a $25 spend on DELI, valid 14 days"."""
+    amount = f"{offer.value:g}%" if offer.kind == "percent_off" else money(offer.value)
+    value = f"{amount} off"
     spend = f" a {money(offer.min_spend)} spend on" if offer.min_spend else ""
-    scope = scope_words(offer.departments, offer.categories)
+    scope = scope_phrase(offer.departments, offer.categories)
     what = f"{value}{spend} {scope}" if spend else f"{value} {scope}"
     return f"{what}, valid {offer.valid_days} day{'s' if offer.valid_days != 1 else ''}"
 
 
 def describe_audience(audience: Audience) -> str:
-    """"households that have not shopped in 40+ days and bought SOUP"."""
+    """ "households that have not shopped in 40+ days and bought SOUP"."""
     parts: list[str] = []
-    scope = scope_words(audience.departments, audience.categories)
+    scope = scope_phrase(audience.departments, audience.categories)
     has_scope = bool(audience.departments or audience.categories)
     if audience.lapsed_days is not None:
         if has_scope and getattr(audience, "lapsed_in_scope", False):
@@ -68,15 +63,19 @@ def describe_audience(audience: Audience) -> str:
 
 
 def _demographic_words(audience: Audience) -> str:
-    """"age 35-44, income 50-74K, with kids" for the bands a DemographicFilter names."""
+    """ "age 35-44, income 50-74K, with kids" for the bands a DemographicFilter names."""
     found = audience.demographics
     if found is None:
         return ""
     words: list[str] = []
     labels = (
-        ("age_bands", "age"), ("income_bands", "income"), ("household_sizes", "household size"),
-        ("kids_counts", "kids"), ("household_comps", "household"),
-        ("marital_statuses", "marital status"), ("home_ownerships", "home"),
+        ("age_bands", "age"),
+        ("income_bands", "income"),
+        ("household_sizes", "household size"),
+        ("kids_counts", "kids"),
+        ("household_comps", "household"),
+        ("marital_statuses", "marital status"),
+        ("home_ownerships", "home"),
     )
     for attribute, label in labels:
         values = getattr(found, attribute)

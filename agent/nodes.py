@@ -58,7 +58,10 @@ def plan(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     with Session(ctx.engine) as session:
         if decision.get("action") == "revise" and state.get("plan"):
             parsed = apply_revision(
-                _plan_of(state), decision.get("text", ""), session=session, policy=ctx.policy,
+                _plan_of(state),
+                decision.get("text", ""),
+                session=session,
+                policy=ctx.policy,
                 llm=ctx.llm,
             )
             what = f"revised: {decision.get('text', '')}"
@@ -159,8 +162,7 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     if candidates:
         mean = sum(c.p_redeem for c in candidates) / len(candidates)
         message = (
-            f"scored {len(candidates):,} households in {elapsed:.1f} s "
-            f"(mean P(redeem) {mean:.1%})"
+            f"scored {len(candidates):,} households in {elapsed:.1f} s (mean P(redeem) {mean:.1%})"
         )
     else:
         message = "no eligible households to score"
@@ -176,12 +178,15 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
 
 def allocation_config(ctx: AgentContext, parsed: CampaignPlan) -> AllocationConfig:
     """The ranking's economics, with the policy's liability limits and the plan's holdout."""
+    from tools.guardrails import max_discount_per_coupon
+
     base = ctx.allocation
     return AllocationConfig(
         margin_rate=base.margin_rate,
         send_cost=base.send_cost,
         max_amount_off=base.max_amount_off,
         liability_multiple=ctx.policy.budget.liability_multiple,
+        worst_case_per_coupon=max_discount_per_coupon(parsed.offer, ctx.policy),
         holdout_share=parsed.holdout_share,
         rank_by="past_spend" if parsed.audience.top_spenders else "value_per_cost",
     )
@@ -189,8 +194,6 @@ def allocation_config(ctx: AgentContext, parsed: CampaignPlan) -> AllocationConf
 
 def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Rank by expected value per unit cost and fill the budget; hold out the control group."""
-    from tools.guardrails import max_discount_per_coupon
-
     started = time.perf_counter()
     ctx = runtime.context
     parsed = _plan_of(state)
@@ -200,16 +203,18 @@ def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Upd
     policy_max = ctx.policy.audience.max_size
     max_size = min(max_size, policy_max) if max_size is not None else policy_max
     result = allocate(
-        candidates, parsed.offer, campaign_id=state["campaign_id"], budget=parsed.budget,
-        max_size=max_size, config=config,
+        candidates,
+        parsed.offer,
+        campaign_id=state["campaign_id"],
+        budget=parsed.budget,
+        max_size=max_size,
+        config=config,
     )
-    per_coupon = max_discount_per_coupon(parsed.offer, ctx.policy)
-    result.worst_case_per_coupon = per_coupon
-    result.worst_case_liability = per_coupon * len(result.recipients)
     budget = f" of {money(parsed.budget)}" if parsed.budget is not None else ""
+    cost = money(round(result.expected_cost, 2))
     message = (
         f"{len(result.recipients):,} recipients + {len(result.holdout):,} holdout; expected "
-        f"{result.expected_redemptions:,.0f} redemptions costing {money(round(result.expected_cost, 2))}"
+        f"{result.expected_redemptions:,.0f} redemptions costing {cost}"
         f"{budget} (stopped by {result.stopped_by})"
     )
     return {
@@ -239,25 +244,34 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     started = time.perf_counter()
     ctx = runtime.context
     parsed = _plan_of(state)
-    description = state.get("audience", {}).get("description") or describe_audience(
-        parsed.audience
-    )
+    description = state.get("audience", {}).get("description") or describe_audience(parsed.audience)
     total = ctx.settings.copy_variants
     done: list[int] = []
 
     def variant_ready(variant: Any) -> None:
         done.append(1)
         mark = "passes" if variant.verdict.ok else "FAILS"
-        _event(runtime, "copy", f"variant {len(done)} of {total} ({variant.source}, {mark}): "
-                                f"{variant.text}")
+        _event(
+            runtime,
+            "copy",
+            f"variant {len(done)} of {total} ({variant.source}, {mark}): {variant.text}",
+        )
 
     variants = write_copy(
-        parsed.offer, description, llm=ctx.llm, policy=ctx.policy, language=parsed.language,
-        n_variants=total, on_variant=variant_ready,
+        parsed.offer,
+        description,
+        llm=ctx.llm,
+        policy=ctx.policy,
+        language=parsed.language,
+        n_variants=total,
+        on_variant=variant_ready,
     )
     rows = [
         CopyVariant(
-            text=v.text, source=v.source, ok=v.verdict.ok, violations=v.verdict.violations,
+            text=v.text,
+            source=v.source,
+            ok=v.verdict.ok,
+            violations=v.verdict.violations,
             redrafted=v.redrafted,
         ).model_dump(mode="json")
         for v in variants
@@ -291,7 +305,11 @@ def check(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     recipients = [r["household_id"] for r in allocation["recipients"]]
     with Session(ctx.engine) as session:
         verdict = check_plan(
-            parsed, ctx.policy, session, audience_household_ids=recipients, today=ctx.today,
+            parsed,
+            ctx.policy,
+            session,
+            audience_household_ids=recipients,
+            today=ctx.today,
             expected_cost=allocation["expected_cost"],
             worst_case_liability=allocation["worst_case_liability"],
             campaign_id=state["campaign_id"],
@@ -337,11 +355,19 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
     selected = next((i for i, v in enumerate(copies) if v.ok), None)
     valid_from = ctx.today
     valid_to = valid_from + timedelta(days=max(parsed.offer.valid_days, 1) - 1)
-    recipients = [
-        RecipientRow(household_id=r["household_id"], p_redeem=r["p_redeem"],
-                     expected_cost=r["expected_cost"], reason=r["reason"])
-        for r in allocation.get("recipients", [])
-    ] if not blocked else []
+    recipients = (
+        [
+            RecipientRow(
+                household_id=r["household_id"],
+                p_redeem=r["p_redeem"],
+                expected_cost=r["expected_cost"],
+                reason=r["reason"],
+            )
+            for r in allocation.get("recipients", [])
+        ]
+        if not blocked
+        else []
+    )
     two = requires_two_operators(parsed, ctx.policy, expected_cost=allocation.get("expected_cost"))
     assumptions = list(parsed.assumptions)
     if not blocked:
@@ -411,8 +437,17 @@ def review(state: CampaignState) -> Update:
             "actions": ["approve", "revise", "reject"],
         }
     )
-    if not isinstance(decision, dict) or decision.get("action") not in ("approve", "revise", "reject"):
+    if not isinstance(decision, dict) or decision.get("action") not in (
+        "approve",
+        "revise",
+        "reject",
+    ):
         decision = {"action": "reject", "reason": f"unreadable decision {decision!r}"}
+    return review_update(decision)
+
+
+def review_update(decision: dict[str, Any]) -> Update:
+    """What the review step writes for a decision (also used to restart a crashed revision)."""
     update: Update = {"decision": decision}
     if decision["action"] == "revise":
         update["revisions"] = [str(decision.get("text", ""))]
@@ -450,7 +485,10 @@ def dispatch(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
                 f"campaign {campaign_id} needs {required} approvals of this exact proposal"
             )
         result = issue_codes(
-            ctx.engine, campaign_id, operator=operator, required_approvals=required,
+            ctx.engine,
+            campaign_id,
+            operator=operator,
+            required_approvals=required,
             period_limit=ctx.policy.budget.monthly_limit,
         )
     except RefusedError as refused:
@@ -466,8 +504,11 @@ def dispatch(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
         else f"dispatched campaign {campaign_id}: {result.issued:,} codes issued"
     )
     return {
-        "result": {"issued": result.issued, "already_dispatched": result.already_dispatched,
-                   "budget_account": result.budget_account},
+        "result": {
+            "issued": result.issued,
+            "already_dispatched": result.already_dispatched,
+            "budget_account": result.budget_account,
+        },
         "status": "dispatched",
         "events": [_event(runtime, "dispatch", message)],
         "timings": _timed("dispatch", started),
@@ -492,12 +533,18 @@ def report(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             reject(session, state["campaign_id"], operator=operator, reason=reason)
         return {
             "status": "rejected",
-            "events": [_event(runtime, "report", f"campaign {state['campaign_id']} rejected: {reason}")],
+            "events": [
+                _event(runtime, "report", f"campaign {state['campaign_id']} rejected: {reason}")
+            ],
         }
     issued = (state.get("result") or {}).get("issued", 0)
     return {
         "status": "dispatched",
-        "events": [_event(runtime, "report", f"campaign {state['campaign_id']} done: {issued:,} codes issued")],
+        "events": [
+            _event(
+                runtime, "report", f"campaign {state['campaign_id']} done: {issued:,} codes issued"
+            )
+        ],
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,6 @@ from tools.offer import Offer
 from tools.plan import Audience, CampaignPlan, PlanIssue
 from tools.policy import Policy
 
-"""Validity when the request gives none and the policy names no default (one week)."""
 DEFAULT_SPEND_WINDOW_DAYS = 90
 """tools.segments' window for an audience spend or top-spender ranking given without one."""
 DEFAULT_NOTES: dict[str, str] = {
@@ -65,14 +65,26 @@ class Findings:
             self.issues.append(PlanIssue(rule=rule, message=message))
 
 
-def clean_request(text: str) -> str:
-    """The request as one line of plain text; empty or oversized requests are refused."""
+_EMPTY_TEXT = {
+    "request": "the request is empty: describe the campaign, e.g. "
+               "\"15% off coffee for lapsed buyers, budget $500, valid 7 days\"",
+    "change": "the change is empty: say what to change, e.g. \"make it 10%\" or "
+              "\"only 200 households\"",
+}
+
+
+def clean_request(text: str, *, kind: Literal["request", "change"] = "request") -> str:
+    """The request (or a revision's change) as one line of plain text; empty or oversized
+    text is refused.
+
+    Callers run this before they write anything or resume a paused thread, so bad input
+    never leaves a half-made campaign or a broken review behind.
+    """
     cleaned = " ".join(text.split())
     if not cleaned:
-        raise BadInputError("the request is empty: describe the campaign, e.g. "
-                            "\"15% off coffee for lapsed buyers, budget $500, valid 7 days\"")
+        raise BadInputError(_EMPTY_TEXT[kind])
     if len(cleaned) > MAX_REQUEST_CHARS:
-        raise BadInputError(f"the request is {len(cleaned):,} characters; keep it under "
+        raise BadInputError(f"the {kind} is {len(cleaned):,} characters; keep it under "
                             f"{MAX_REQUEST_CHARS:,}")
     return cleaned
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tools.errors import CoupondeskError, LLMError
+from tools.errors import BadInputError, CoupondeskError, LLMError
 from tools.llm import ChatModel, ToolSpec, system, user
 
 QUESTION_START = re.compile(
@@ -35,6 +35,9 @@ HELP = (
     "what period the data covers. Periods: last month, this month, last 30 days, last week, "
     "in December, in 2017."
 )
+
+MAX_PERIOD_DAYS = 36_500
+"""Longest "last N days" a question may name (a century; the data covers one year)."""
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
@@ -84,6 +87,9 @@ def read_period(text: str, today: date) -> Period | None:
         amount = int((match or zh).group(1))  # type: ignore[union-attr]
         unit = (match or zh).group(2)  # type: ignore[union-attr]
         days = amount * {"day": 1, "天": 1, "week": 7, "周": 7, "month": 30, "个月": 30}[unit]
+        if days > MAX_PERIOD_DAYS:  # else date arithmetic overflows
+            raise BadInputError(f"a period of {amount:,} {unit}s is too long; ask about at "
+                                f"most {MAX_PERIOD_DAYS // 365} years")
         return Period(today - timedelta(days=days), yesterday, f"in the last {amount} {unit}s"
                       if match else f"最近{amount}{unit}")
     if re.search(r"\blast\s+month\b|上个?月", text, re.IGNORECASE):
@@ -254,7 +260,11 @@ def _tools(session: Session) -> dict[str, tuple[ToolSpec, Callable[..., Any]]]:
 def answer_with_tools(
     question: str, *, session: Session, llm: ChatModel, today: date, max_rounds: int = 3
 ) -> dict[str, Any] | None:
-    """Let a capable endpoint call the query tools; its final text is the answer."""
+    """Let a capable endpoint call the query tools; its final text is the answer.
+
+    The text is used only when it is grounded (see `grounded`); otherwise the operator is
+    told the endpoint's answer was withheld, never shown a number the tools did not return.
+    """
     from tools.llm.chat import assistant_tool_calls, tool_result
 
     tools = _tools(session)
@@ -268,12 +278,17 @@ def answer_with_tools(
         user(question),
     ]
     calls_made: list[str] = []
+    outputs: list[str] = []
     for _ in range(max_rounds):
         result = llm.complete_with_tools(messages, [spec for spec, _f in tools.values()])
         if not result.tool_calls:
             text = result.text.strip()
             if not text:
                 return None
+            if not grounded(text, question=question, tool_outputs=outputs):
+                return {"answer": f"The endpoint's answer was not backed by the query results, "
+                                  f"so it is not shown. {HELP}",
+                        "tool": ",".join(calls_made) or None, "source": "none"}
             return {"answer": text, "tool": ",".join(calls_made) or None, "source": "llm"}
         messages.append(assistant_tool_calls(result))
         for call in result.tool_calls:
@@ -285,10 +300,35 @@ def answer_with_tools(
                     value = spec_function[1](session, **call.arguments)
                     content = json.dumps(_jsonable(value), default=str)
                     calls_made.append(call.name)
+                    outputs += [content, json.dumps(call.arguments, default=str)]
                 except (CoupondeskError, TypeError, ValueError) as exc:
                     content = json.dumps({"error": str(exc)})
             messages.append(tool_result(call, content))
     return None
+
+
+_ANSWER_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_DATA_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def grounded(text: str, *, question: str, tool_outputs: list[str]) -> bool:
+    """True when the answer rests on tool results and states no number they do not hold.
+
+    An answer without a tool result is a guess. A number counts as backed when a tool
+    result, the arguments it was called with, or the question holds it, rounded (within
+    0.5%) or as a percent of a share: "12.3%" for 0.1234, "$1,235" for 1234.57, "2017" from
+    "2017-12-31", "top 5" for n=5.
+    """
+    if not tool_outputs:
+        return False
+    known = [float(n) for source in [*tool_outputs, question]
+             for n in _DATA_NUMBER.findall(source)]
+    for raw in _ANSWER_NUMBER.findall(text):
+        value = float(raw.replace(",", ""))
+        if not any(abs(value - candidate) <= max(0.01, abs(candidate) * 0.005)
+                   for number in known for candidate in (number, number * 100)):
+            return False
+    return True
 
 
 def _jsonable(value: Any) -> Any:

@@ -447,7 +447,7 @@ class _Reader:
 
     def _set_validity(self, days: float, claim: Claim) -> None:
         whole = max(1, int(math.ceil(days - 1e-9)))
-        if not float(days).is_integer():
+        if whole != days:  # "36 hours", and "0 days" (a coupon is valid for a day at least)
             self.facts.notes.append(
                 f"validity \"{claim.raw}\" rounded up to {whole} whole day{'s' * (whole != 1)}"
             )

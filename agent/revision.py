@@ -121,7 +121,7 @@ def revise_plan(
     `llm` is accepted for symmetry with plan_request; a change is short enough that the rules
     and the catalog read it, and an unreadable change is asked about instead.
     """
-    text = clean_request(change)
+    text = clean_request(change, kind="change")
     facts = read_request(text)
     found = Findings(notes=list(facts.notes), asks=list(facts.asks), issues=list(facts.issues))
     updates = _updates_from_facts(facts, plan)

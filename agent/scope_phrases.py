@@ -63,11 +63,6 @@ _STOREWIDE = re.compile(
 )
 
 
-def says_storewide(text: str) -> bool:
-    """True when the request says the coupon covers the whole store ("store-wide", 全场)."""
-    return bool(_STOREWIDE.search(text))
-
-
 # --------------------------------------------------------------------------- English
 
 _AUDIENCE_NOUNS = _words(

@@ -34,7 +34,7 @@ from tools.campaigns import (
 )
 from tools.db.migrate import is_current
 from tools.db.session import check_reachable, get_engine
-from tools.errors import NotFoundError, NotReadyError, RefusedError
+from tools.errors import BadInputError, NotFoundError, NotReadyError, RefusedError
 from tools.llm import ChatModel
 from tools.offer import Offer
 from tools.policy import Policy, policy_from_settings
@@ -56,6 +56,7 @@ class ApprovalOutcome:
     message: str = ""
 
     def to_json_dict(self) -> dict[str, Any]:
+        """The `approve --json` document."""
         return {
             "campaign_id": self.campaign_id, "status": self.status, "issued": self.issued,
             "approvers": self.approvers, "approvals_required": self.approvals_required,
@@ -121,10 +122,12 @@ class CampaignDesk:
 
     @cached_property
     def policy(self) -> Policy:
+        """The discount policy (loaded once per desk; a broken file fails the first use)."""
         return self._policy or policy_from_settings(self.settings)
 
     @cached_property
     def llm(self) -> ChatModel:
+        """The chat model, created on first use (the local one loads its weights lazily)."""
         if self._llm is not None:
             return self._llm
         from tools.llm import make_llm
@@ -133,10 +136,12 @@ class CampaignDesk:
 
     @cached_property
     def scorer(self) -> CandidateScorer:
+        """The injected scorer, or the serving models loaded on the first scoring call."""
         return self._scorer or LazyScorer(self.settings, self.engine)
 
     @cached_property
     def today(self) -> date:
+        """The planning date: injected, configured, or the day after the data's last sale."""
         if self._today is not None:
             return self._today
         if self.settings.today is not None:
@@ -165,7 +170,20 @@ class CampaignDesk:
 
         threading.Thread(target=warm, name="coupondesk-warm-up", daemon=True).start()
 
+    def operator_name(self, operator: str | None) -> str:
+        """Who acts: the name given (trimmed), or the configured operator when none is given.
+
+        A blank name is refused, never replaced by the configured one: an approval recorded
+        under someone who did not give it would count as a second operator.
+        """
+        name = (self.settings.operator if operator is None else operator).strip()
+        if not name:
+            raise BadInputError("the operator name is empty: pass --operator NAME or set "
+                                "COUPONDESK_OPERATOR")
+        return name
+
     def context(self) -> AgentContext:
+        """The run-scoped dependencies every graph run gets (see agent.context)."""
         return AgentContext(
             settings=self.settings, engine=self.engine, policy=self.policy, llm=self.llm,
             scorer=self.scorer, today=self.today,
@@ -197,16 +215,14 @@ class CampaignDesk:
         self, request: str, *, operator: str | None = None, on_event: EventSink | None = None
     ) -> Proposal:
         """Plan, score, allocate, draft and check a campaign; stops at the approval point."""
+        from agent.planner import clean_request
         from tools.campaigns import create_campaign
 
         self.ensure_ready()
+        clean_request(request)  # bad input is refused before the campaign row exists
         request = request.strip()
-        if not request:
-            from tools.errors import BadInputError
-
-            raise BadInputError("the request is empty")
+        who = self.operator_name(operator)
         self._ensure_models()
-        who = operator or self.settings.operator
         with Session(self.engine) as session, session.begin():
             campaign_id = create_campaign(session, request=request, operator=who)
         self._run_recording_failure(
@@ -246,28 +262,52 @@ class CampaignDesk:
         on_event: EventSink | None = None,
     ) -> Proposal:
         """Apply the operator's change in words and re-run everything after the plan."""
+        from agent.planner import clean_request
+
         self.ensure_ready()
+        clean_request(change, kind="change")  # else the resumed thread would die in plan
+        who = self.operator_name(operator)
         self._require_status(campaign_id, ("proposed", "approved"), "revised")
-        if not self._paused_for_review(campaign_id):
-            raise RefusedError(f"campaign {campaign_id} is not waiting for a decision")
-        who = operator or self.settings.operator
         decision = {"action": "revise", "text": change, "operator": who}
-        self._run_recording_failure(campaign_id, Command(resume=decision), on_event, who)
+        graph_input = self._revision_input(campaign_id, decision)
+        self._run_recording_failure(campaign_id, graph_input, on_event, who)
         return self._proposal(campaign_id)
+
+    def _revision_input(self, campaign_id: int, decision: dict[str, str]) -> Any:
+        """The graph input that applies a revision: resume the review, or restart a dead run.
+
+        A run that failed part-way (a crash while scoring, Ctrl-C during a revision) leaves
+        the thread stopped at the failed step instead of at review, while the stored proposal
+        still stands. Writing the decision as the review's answer puts the thread back on its
+        path, so the operator's retry re-plans instead of being refused from then on.
+        """
+        from agent.nodes import review_update
+
+        config = {"configurable": {"thread_id": str(campaign_id)}}
+        with open_checkpointer(self.settings) as saver:
+            graph = build_graph(saver)
+            snapshot = graph.get_state(config)
+            if "review" in tuple(snapshot.next):
+                return Command(resume=decision)
+            if not snapshot.next or not snapshot.values.get("proposal"):
+                raise RefusedError(f"campaign {campaign_id} is not waiting for a decision")
+            graph.update_state(config, review_update(decision), as_node="review")
+        return None  # continue the thread from the decision just written
 
     def approve(
         self, campaign_id: int, *, operator: str | None = None, on_event: EventSink | None = None
     ) -> ApprovalOutcome:
         """Record an approval of the exact proposal; dispatch once enough operators approved."""
         self.ensure_ready()
-        who = operator or self.settings.operator
+        who = self.operator_name(operator)
         with Session(self.engine) as session:
             status = get_campaign(session, campaign_id).status
         if status == "dispatched":
             row = self.row(campaign_id)
             return ApprovalOutcome(
                 campaign_id, "dispatched", 0, row.approvers,
-                message=f"campaign {campaign_id} was already dispatched ({row.issued} codes); "
+                self._proposal(campaign_id).approvals_required,
+                message=f"campaign {campaign_id} was already dispatched ({row.issued:,} codes); "
                 "nothing issued",
             )
         if status == "rejected":
@@ -316,7 +356,10 @@ class CampaignDesk:
         from tools.campaigns import reject
 
         self.ensure_ready()
-        who = operator or self.settings.operator
+        who = self.operator_name(operator)
+        reason = reason.strip()
+        if not reason:
+            raise BadInputError("a reason is required to reject a campaign")
         self._require_status(campaign_id, ("draft", "proposed", "approved", "rejected"), "rejected")
         if self._paused_for_review(campaign_id):
             self._run(
@@ -351,6 +394,7 @@ class CampaignDesk:
         return self._proposal(campaign_id)
 
     def row(self, campaign_id: int) -> CampaignRow:
+        """One campaign's summary row (status, approvers, issued codes)."""
         with Session(self.engine) as session:
             return campaign_row(session, campaign_id)
 
@@ -377,6 +421,8 @@ class CampaignDesk:
         """Answer a free question from the query tools (see agent/questions.py)."""
         from agent.questions import answer_question
 
+        if not question.strip():
+            raise BadInputError("the question is empty")
         self.ensure_ready()
         with Session(self.engine) as session:
             return answer_question(question, session=session, llm=self.llm, today=self.today)

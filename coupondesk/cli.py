@@ -14,7 +14,7 @@ from typing import Any
 import click
 from click_default_group import DefaultGroup
 
-from coupondesk.output import fail
+from coupondesk.output import fail, fail_usage
 from tools.errors import CoupondeskError
 
 # A 2-core box: torch/OpenMP spin-waiting threads steal the core the UI or the DB needs.
@@ -25,13 +25,21 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 class CoupondeskGroup(DefaultGroup):
-    """DefaultGroup that turns CoupondeskError into one line and an exit code."""
+    """DefaultGroup that turns CoupondeskError and usage errors into one line and an exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            fail_usage(error)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CoupondeskError as error:
             fail(error)
+        except click.UsageError as error:  # a subcommand's arguments are parsed in here
+            fail_usage(error)
 
 
 @click.group(cls=CoupondeskGroup, default="tui", default_if_no_args=True)

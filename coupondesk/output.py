@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from tools.errors import CoupondeskError
+from tools.errors import BadInputError, CoupondeskError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(what: str) -> Callable[[F], F]:
+    """The `--json` flag of every command (passed as `as_json`): `what` as one JSON document."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help=f"Print {what} as one JSON document."
+    )
 
 
 def emit_json(document: Any) -> None:
@@ -21,3 +31,13 @@ def fail(error: CoupondeskError) -> NoReturn:
     message = " ".join(error.message.split())
     click.echo(f"coupondesk: {message}", err=True)
     sys.exit(error.exit_code)
+
+
+def fail_usage(error: click.UsageError) -> NoReturn:
+    """A command-line mistake (bad argument, unknown option) as one line, exit 2.
+
+    click would print the usage block and a hint over several lines; scripts that read the
+    first stderr line for the reason would get "Usage: ..." instead.
+    """
+    where = error.ctx.command_path if error.ctx is not None else "coupondesk"
+    fail(BadInputError(f"{error.format_message()} (see `{where} --help`)"))

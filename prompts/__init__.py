@@ -24,7 +24,7 @@ _env = Environment(
 
 
 def _quote_data(value: Any) -> str:
-    """Render database text as an inert quoted literal: it is data for the model, not instructions."""
+    """Render database text as an inert quoted literal: data for the model, not instructions."""
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
     return f'"{text}"'
 

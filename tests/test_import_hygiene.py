@@ -8,9 +8,17 @@ import sys
 import pytest
 
 CORE_MODULES = [
-    "agent", "tools", "models", "prompts",
-    "tools.settings", "tools.db.schema", "tools.ingest", "tools.importer", "tools.frames",
-    "tools.setup", "coupondesk.cli",
+    "agent",
+    "tools",
+    "models",
+    "prompts",
+    "tools.settings",
+    "tools.db.schema",
+    "tools.ingest",
+    "tools.importer",
+    "tools.frames",
+    "tools.setup",
+    "coupondesk.cli",
 ]
 
 
@@ -21,7 +29,9 @@ def test_core_module_does_not_import_textual(module: str) -> None:
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.') "
         "or m == 'tui' or m.startswith('tui.')); print(','.join(bad))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"{module} imported {result.stdout.strip()}"
 
 

@@ -56,6 +56,10 @@ class AllocationConfig:
     """Policy cap on the discount of one redemption (percent offers)."""
     liability_multiple: float | None = None
     """Worst-case liability may be at most this multiple of the budget."""
+    worst_case_per_coupon: float | None = None
+    """The most one redemption can cost, as the policy check counts it
+    (tools.guardrails.max_discount_per_coupon); None = derived from the candidates' spend.
+    The cut must use the same figure as the check, or a filled cut fails plan.liability."""
     holdout_share: float = 0.10
     rank_by: str = "value_per_cost"
     """"value_per_cost" (default) or "past_spend" (the operator asked for the biggest spenders)."""
@@ -133,7 +137,9 @@ def rank(
     if config.rank_by == "past_spend":
         scored.sort(key=lambda row: (-row[0].past_spend, row[0].household_id))
     else:
-        scored.sort(key=lambda row: (-(row[3] / row[2]) if row[2] > 0 else 0.0, row[0].household_id))
+        scored.sort(
+            key=lambda row: (-(row[3] / row[2]) if row[2] > 0 else 0.0, row[0].household_id)
+        )
     return scored
 
 
@@ -149,8 +155,10 @@ def allocate(
 ) -> Allocation:
     """Fill the cut in rank order within budget, size and liability limits."""
     ranked = rank(candidates, offer, config)
-    scope_typical = max((c.scope_spend for c in candidates), default=0.0)
-    per_coupon = worst_case_discount(offer, config.max_amount_off, max(scope_typical, 1.0))
+    per_coupon = config.worst_case_per_coupon
+    if per_coupon is None:
+        scope_typical = max((c.scope_spend for c in candidates), default=0.0)
+        per_coupon = worst_case_discount(offer, config.max_amount_off, max(scope_typical, 1.0))
     liability_cap = (
         config.liability_multiple * budget
         if config.liability_multiple is not None and budget is not None
@@ -212,7 +220,11 @@ def gain_curve(
         cost += c
         if index % step == 0 or index == len(ranked) or index == chosen:
             curve.append(
-                {"size": index, "redemptions": round(redemptions, 3), "cost": round(cost, 2),
-                 "chosen": float(index == chosen)}
+                {
+                    "size": index,
+                    "redemptions": round(redemptions, 3),
+                    "cost": round(cost, 2),
+                    "chosen": float(index == chosen),
+                }
             )
     return curve

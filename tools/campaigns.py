@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tools.db.schema import Approval, AuditEntry, Campaign, IssuedCoupon
+from tools.db.schema import Approval, AuditEntry, Campaign, IssuedCoupon, is_row_id
 from tools.errors import NotFoundError, RefusedError
 from tools.proposal import Proposal, proposal_hash
 
@@ -64,6 +64,8 @@ def create_campaign(session: Session, *, request: str, operator: str) -> int:
 
 def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
     """The campaign row (ORM, for this module's callers in tools/); NotFoundError if absent."""
+    if not is_row_id(campaign_id):
+        raise NotFoundError(f"campaign {campaign_id} does not exist")
     statement = select(Campaign).where(Campaign.id == campaign_id)
     if for_update:
         statement = statement.with_for_update()
@@ -91,8 +93,13 @@ def save_proposal(session: Session, proposal: Proposal, *, actor: str) -> str:
     campaign.valid_from = date.fromisoformat(proposal.valid_from) if proposal.valid_from else None
     campaign.valid_to = date.fromisoformat(proposal.valid_to) if proposal.valid_to else None
     audit(
-        session, actor=actor, action="proposed", campaign_id=campaign.id, proposal_hash=digest,
-        audience_size=proposal.audience_size, expected_cost=round(proposal.expected_cost, 2),
+        session,
+        actor=actor,
+        action="proposed",
+        campaign_id=campaign.id,
+        proposal_hash=digest,
+        audience_size=proposal.audience_size,
+        expected_cost=round(proposal.expected_cost, 2),
         violations=[v.rule for v in proposal.violations],
     )
     return digest
@@ -132,8 +139,13 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
     ).scalar_one_or_none()
     if exists is None:
         session.add(Approval(campaign_id=campaign_id, operator=operator, proposal_hash=digest))
-        audit(session, actor=operator, action="approved", campaign_id=campaign_id,
-              proposal_hash=digest)
+        audit(
+            session,
+            actor=operator,
+            action="approved",
+            campaign_id=campaign_id,
+            proposal_hash=digest,
+        )
         session.flush()
     return digest, approvers(session, campaign_id, digest)
 
@@ -163,16 +175,26 @@ def reject(session: Session, campaign_id: int, *, operator: str, reason: str) ->
 
 def _row(session: Session, campaign: Campaign) -> CampaignRow:
     issued = session.execute(
-        select(func.count()).select_from(IssuedCoupon).where(IssuedCoupon.campaign_id == campaign.id)
+        select(func.count())
+        .select_from(IssuedCoupon)
+        .where(IssuedCoupon.campaign_id == campaign.id)
     ).scalar_one()
     names = approvers(session, campaign.id, campaign.proposal_hash or "")
     return CampaignRow(
-        id=campaign.id, request=campaign.request, status=campaign.status,
-        created_by=campaign.created_by, created_at=campaign.created_at,
-        updated_at=campaign.updated_at, budget=campaign.budget,
-        expected_cost=campaign.expected_cost, audience_size=campaign.audience_size,
-        valid_from=campaign.valid_from, valid_to=campaign.valid_to, issued=int(issued),
-        approvers=names, rejected_reason=campaign.rejected_reason,
+        id=campaign.id,
+        request=campaign.request,
+        status=campaign.status,
+        created_by=campaign.created_by,
+        created_at=campaign.created_at,
+        updated_at=campaign.updated_at,
+        budget=campaign.budget,
+        expected_cost=campaign.expected_cost,
+        audience_size=campaign.audience_size,
+        valid_from=campaign.valid_from,
+        valid_to=campaign.valid_to,
+        issued=int(issued),
+        approvers=names,
+        rejected_reason=campaign.rejected_reason,
     )
 
 

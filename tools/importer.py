@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, select, text
@@ -25,6 +26,8 @@ FLOAT = "float"
 TIMESTAMP = "timestamp"
 DATE = "date"
 STR = "str"
+INT64_LIMIT = 2**63
+"""Integers must stay below this in magnitude: every id column is a 64-bit integer."""
 
 # Source file name -> {column: type}; all columns required (strings may be empty).
 FILE_COLUMNS: dict[str, dict[str, str]] = {
@@ -131,6 +134,8 @@ def validate_frame(name: str, path: Path, frame: pd.DataFrame, offset: int) -> t
         if kind in (INT, FLOAT):
             number = pd.to_numeric(as_text.where(~empty), errors="coerce")
             invalid = number.isna() & ~empty
+            # "inf" parses, and an id beyond 64 bits would wrap silently in astype("int64")
+            invalid |= number.notna() & ~number.abs().lt(INT64_LIMIT if kind == INT else np.inf)
             if kind == INT:
                 invalid |= number.notna() & (number != number.round())
             typed[column] = number

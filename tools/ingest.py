@@ -11,7 +11,6 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -367,13 +366,6 @@ def ingest_completejourney(
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
     return IngestReport(DEFAULT_DATASET, counts, seconds=time.perf_counter() - started)
-
-
-def parquet_or_csv(path: Path) -> pa.Table:
-    """Read one operator file (CSV or parquet)."""
-    if path.suffix == ".parquet":
-        return pq.read_table(path)
-    return pacsv.read_csv(path)
 
 
 def slice_sources(sources: dict[str, pa.Table], households: set[int]) -> dict[str, pa.Table]:

@@ -30,7 +30,7 @@ class Offer(BaseModel):
     valid_days: int
     """Days the coupon is valid from issue."""
     departments: list[str] = Field(default_factory=list)
-    """Catalog departments the coupon covers (catalog spelling). Empty with no categories = storewide."""
+    """Catalog departments covered (catalog spelling); no departments or categories = storewide."""
     categories: list[str] = Field(default_factory=list)
     """Catalog product categories the coupon covers (catalog spelling)."""
 
@@ -56,7 +56,7 @@ class Offer(BaseModel):
 
 
 def parse_offer_json(text: str) -> Offer:
-    """Parse OFFER_JSON from the command line; any structural problem is a one-line BadInputError."""
+    """Parse OFFER_JSON from the command line; a structural problem is a one-line BadInputError."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:

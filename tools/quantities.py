@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -107,9 +107,14 @@ _ZH_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1
 _ZH_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _ZH_NUMERAL_CHARS = "".join([*_ZH_DIGITS, *_ZH_UNITS, *_ZH_BIG, "点", "點"])
 
+_DIGIT_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 10**9}
+_CHAR_SCALES = {"k": 1000, "K": 1000, "万": 10_000, "萬": 10_000, "千": 1000}
 _DIGIT_NUMBER = re.compile(
     r"(?P<num>\d+(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+)"
-    r"(?P<mult>[kK](?![A-Za-z])|万|萬|千)?"
+    # "$1.5 million", "2 thousand": a scale word after digits is part of the number (else
+    # "save $2 thousand" would read as $2 and a budget of "$1.5 million" as $1.50)
+    r"(?P<mult>[kK](?![A-Za-z])|万|萬|千|(?i:(?:\s*(?:hundred|thousand|million|billion))+)"
+    r"(?![A-Za-z]))?"
     r"(?P<plus>\+)?"
 )
 
@@ -210,10 +215,12 @@ def _zh_numeral_value(numeral: str) -> tuple[float, str] | None:
 def _digit_value(match: re.Match[str]) -> tuple[float, str]:
     digits = match.group("num").replace(",", "")
     value = float(digits)
-    multiplier = {"k": 1000, "K": 1000, "万": 10_000, "萬": 10_000, "千": 1000}.get(
-        match.group("mult") or "", 1
-    )
-    return value * multiplier, digits
+    mult = match.group("mult") or ""
+    if mult in _CHAR_SCALES:
+        return value * _CHAR_SCALES[mult], digits
+    for word in mult.lower().split():
+        value *= _DIGIT_SCALES[word]
+    return value, digits
 
 
 def parse_number(text: str) -> float | None:
@@ -685,12 +692,6 @@ class _Scanner:
 def find_claims(text: str) -> list[Claim]:
     """Every quantity the text states, in order; numbers that fit no pattern are other_number."""
     return _Scanner(text).run()
-
-
-def claims_of(text: str, kinds: Iterable[str]) -> list[Claim]:
-    """The claims of some kinds only (e.g. the durations of a planner request)."""
-    wanted = set(kinds)
-    return [c for c in find_claims(text) if c.kind in wanted]
 
 
 # --------------------------------------------------------------------------- focused helpers

@@ -33,6 +33,7 @@ from tools.db.schema import (
     RetailCampaign,
     RetailCoupon,
     Transaction,
+    is_row_id,
 )
 from tools.errors import BadInputError, NotFoundError
 from tools.segments import check_scope_names, day_start
@@ -290,7 +291,7 @@ def data_period(session: Session) -> DataPeriod:
 
 def campaign_summary(session: Session, campaign_id: int) -> CampaignSummary:
     """A coupondesk campaign's status, issued codes, audience, expected cost and budget."""
-    campaign = session.get(Campaign, campaign_id)
+    campaign = session.get(Campaign, campaign_id) if is_row_id(campaign_id) else None
     if campaign is None:
         raise NotFoundError(f"campaign {campaign_id} does not exist")
     by_status: dict[str, int] = {
@@ -339,7 +340,7 @@ def campaign_summary(session: Session, campaign_id: int) -> CampaignSummary:
 
 def retail_campaign_summary(session: Session, campaign_id: int) -> RetailCampaignSummary:
     """A historical retail campaign: who received it, who redeemed, what its coupons cover."""
-    campaign = session.get(RetailCampaign, campaign_id)
+    campaign = session.get(RetailCampaign, campaign_id) if is_row_id(campaign_id) else None
     if campaign is None:
         raise NotFoundError(f"retail campaign {campaign_id} does not exist")
     received = session.execute(

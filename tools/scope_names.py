@@ -80,7 +80,8 @@ def friendly_name(catalog_name: str) -> str:
     return re.sub(r"\s+", " ", name).strip()
 
 
-def _join_en(names: list[str]) -> str:
+def join_en(names: list[str]) -> str:
+    """An English list: "soup", "soup and deli", "soup, beef and deli"."""
     if len(names) <= 2:
         return " and ".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
@@ -88,7 +89,12 @@ def _join_en(names: list[str]) -> str:
 
 def scope_names(offer: Offer) -> list[str]:
     """The offer's departments and categories, catalog spelling (categories first: narrower)."""
-    return [*offer.categories, *offer.departments]
+    return catalog_names(offer.departments, offer.categories)
+
+
+def catalog_names(departments: list[str], categories: list[str]) -> list[str]:
+    """A scope's catalog names, categories first (the narrower ones lead a description)."""
+    return [*categories, *departments]
 
 
 def scope_label(offer: Offer, language: str = "en") -> str:
@@ -110,4 +116,4 @@ def scope_label(offer: Offer, language: str = "en") -> str:
         label = friendly_name(name)
         if label not in friendly:
             friendly.append(label)
-    return _join_en(friendly)
+    return join_en(friendly)

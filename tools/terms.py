@@ -16,10 +16,11 @@ from prompts import render
 from tools.offer import Offer
 from tools.policy import Policy, load_policy
 from tools.quantities import format_number
+from tools.scope_names import SELECTED_ZH
 
 Language = Literal["en", "zh"]
 
-GENERIC_SCOPE = {"en": "selected items", "zh": "指定商品"}
+GENERIC_SCOPE = {"en": "selected items", "zh": SELECTED_ZH}
 """Scope label used when the caller's label cannot be printed safely."""
 STOREWIDE_SCOPE = {"en": "everything", "zh": "全场"}
 """Scope label of a storewide offer when the caller gives none."""

@@ -9,28 +9,38 @@ from typing import Any
 
 import click
 
-from coupondesk.output import emit_json
+from coupondesk.output import emit_json, json_option
 from tools.settings import Settings
 
 
 def _desk(settings: Settings) -> Any:
+    """The CampaignDesk (imported here: `coupondesk --help` must not load LangGraph)."""
     from agent.service import CampaignDesk
 
     return CampaignDesk(settings)
 
 
 def _print_event(event: dict[str, str]) -> None:
+    """One agent step as a progress line on stderr (stdout stays for the result)."""
     click.echo(f"  {event['step']:<9} {event['message']}", err=True)
 
 
-def _print_proposal(proposal: Any) -> None:
+def _print_proposal(proposal: Any, *, as_json: bool) -> None:
+    """The proposal as one JSON document, or as a readable summary."""
     doc = proposal.to_cli_json()
+    if as_json:
+        emit_json(doc)
+        return
     click.echo(f"campaign {doc['campaign_id']} ({doc['status']})")
-    click.echo(f"  audience   {doc['audience_size']:,} codes + {doc['holdout_size']:,} holdout "
-               f"({proposal.audience_description})")
+    click.echo(
+        f"  audience   {doc['audience_size']:,} codes + {doc['holdout_size']:,} holdout "
+        f"({proposal.audience_description})"
+    )
     budget = f" of ${doc['budget']:,.2f}" if doc["budget"] is not None else ""
-    click.echo(f"  cost       expected ${doc['expected_cost']:,.2f}{budget}; worst case "
-               f"${doc['worst_case_liability']:,.2f}; {doc['expected_redemptions']:.0f} redemptions")
+    click.echo(
+        f"  cost       expected ${doc['expected_cost']:,.2f}{budget}; worst case "
+        f"${doc['worst_case_liability']:,.2f}; {doc['expected_redemptions']:.0f} redemptions"
+    )
     for assumption in doc["assumptions"]:
         click.echo(f"  assumes    {assumption}")
     for question in doc["questions"]:
@@ -46,23 +56,20 @@ def _print_proposal(proposal: Any) -> None:
 @click.command()
 @click.argument("request")
 @click.option("--operator", help="Who asks (default: COUPONDESK_OPERATOR or the OS user).")
-@click.option("--json", "as_json", is_flag=True, help="Print the proposal as one JSON document.")
+@json_option("the proposal")
 @click.pass_obj
 def propose(settings: Settings, request: str, operator: str | None, as_json: bool) -> None:
     """Plan REQUEST into a checked, priced proposal and stop at the approval point."""
     desk = _desk(settings)
     proposal = desk.propose(request, operator=operator, on_event=None if as_json else _print_event)
-    if as_json:
-        emit_json(proposal.to_cli_json())
-    else:
-        _print_proposal(proposal)
+    _print_proposal(proposal, as_json=as_json)
 
 
 @click.command()
 @click.argument("campaign_id", type=int)
 @click.argument("change")
 @click.option("--operator", help="Who asks for the change.")
-@click.option("--json", "as_json", is_flag=True, help="Print the new proposal as JSON.")
+@json_option("the new proposal")
 @click.pass_obj
 def revise(
     settings: Settings, campaign_id: int, change: str, operator: str | None, as_json: bool
@@ -72,16 +79,13 @@ def revise(
     proposal = desk.revise(
         campaign_id, change, operator=operator, on_event=None if as_json else _print_event
     )
-    if as_json:
-        emit_json(proposal.to_cli_json())
-    else:
-        _print_proposal(proposal)
+    _print_proposal(proposal, as_json=as_json)
 
 
 @click.command()
 @click.argument("campaign_id", type=int)
 @click.option("--operator", required=True, help="Who approves (recorded with the approval).")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@json_option("the outcome")
 @click.pass_obj
 def approve(settings: Settings, campaign_id: int, operator: str, as_json: bool) -> None:
     """Approve the exact proposal of CAMPAIGN_ID and dispatch it when approvals suffice."""
@@ -96,7 +100,7 @@ def approve(settings: Settings, campaign_id: int, operator: str, as_json: bool) 
 @click.argument("campaign_id", type=int)
 @click.option("--operator", required=True, help="Who rejects.")
 @click.option("--reason", required=True, help="Why (kept in the audit log).")
-@click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+@json_option("the campaign")
 @click.pass_obj
 def reject(settings: Settings, campaign_id: int, operator: str, reason: str, as_json: bool) -> None:
     """Reject CAMPAIGN_ID; it will never issue a code."""
@@ -108,7 +112,7 @@ def reject(settings: Settings, campaign_id: int, operator: str, reason: str, as_
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@json_option("the list")
 @click.pass_obj
 def campaigns(settings: Settings, as_json: bool) -> None:
     """Every campaign with status, operator, dates, audience and cost."""
@@ -118,13 +122,15 @@ def campaigns(settings: Settings, as_json: bool) -> None:
         return
     for row in rows:
         cost = f"${row.expected_cost:,.2f}" if row.expected_cost is not None else "-"
-        click.echo(f"{row.id:>4}  {row.status:<10} {row.created_by:<12} "
-                   f"{(row.audience_size or 0):>6,}  {cost:>10}  {row.request[:60]}")
+        click.echo(
+            f"{row.id:>4}  {row.status:<10} {row.created_by:<12} "
+            f"{(row.audience_size or 0):>6,}  {cost:>10}  {row.request[:60]}"
+        )
 
 
 @click.command()
 @click.argument("campaign_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+@json_option("the campaign")
 @click.pass_obj
 def show(settings: Settings, campaign_id: int, as_json: bool) -> None:
     """One campaign: its proposal, approvals and audit trail."""
@@ -139,7 +145,7 @@ def show(settings: Settings, campaign_id: int, as_json: bool) -> None:
 
 @click.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@json_option("the answer")
 @click.pass_obj
 def ask(settings: Settings, question: str, as_json: bool) -> None:
     """Answer a question about customers or campaigns from the database."""

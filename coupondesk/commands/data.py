@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from coupondesk.output import emit_json
+from coupondesk.output import emit_json, json_option
 from tools.settings import Settings
 
 
 @click.command()
 @click.option("--no-train", is_flag=True, help="Load data only; train the models later.")
 @click.option("--retrain", is_flag=True, help="Train the models even if they exist.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("the report")
 @click.pass_obj
 def setup(settings: Settings, no_train: bool, retrain: bool, as_json: bool) -> None:
     """Migrate the database, load The Complete Journey, and train the models (idempotent)."""
@@ -52,7 +52,7 @@ def setup(settings: Settings, no_train: bool, retrain: bool, as_json: bool) -> N
 
 @click.command(name="import")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("the report")
 @click.pass_obj
 def import_(settings: Settings, directory: Path, as_json: bool) -> None:
     """Load your own retailer data from DIRECTORY (CSV or parquet; see README for columns)."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from coupondesk.output import emit_json
+from coupondesk.output import emit_json, json_option
 from tools.errors import BadInputError
 from tools.verdict import Verdict
 
@@ -50,7 +50,7 @@ def _report(verdict: Verdict, *, as_json: bool, subject: str) -> None:
 
 @click.command("check-offer")
 @click.argument("offer_json")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option("the verdict")
 @click.pass_obj
 def check_offer_cmd(settings: Settings, offer_json: str, as_json: bool) -> None:
     """Check OFFER_JSON (JSON text, @file or -) against the discount policy."""
@@ -70,7 +70,7 @@ def check_offer_cmd(settings: Settings, offer_json: str, as_json: bool) -> None:
     "--language", type=click.Choice(["en", "zh"]), default=None,
     help="Requested language of the copy (default: not enforced).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option("the verdict")
 @click.pass_obj
 def check_copy_cmd(
     settings: Settings, offer_json: str, text: str, language: str | None, as_json: bool

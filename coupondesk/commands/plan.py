@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coupondesk.output import emit_json
+from coupondesk.output import emit_json, json_option
 from tools.errors import NotReadyError
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def _print_plan(plan: CampaignPlan, violations: list[dict[str, Any]]) -> None:
 
 @click.command()
 @click.argument("request")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON document.")
+@json_option("the plan")
 @click.pass_obj
 def plan(settings: Settings, request: str, as_json: bool) -> None:
     """Read REQUEST into a campaign plan (offer, audience, budget) without changing anything."""

@@ -11,7 +11,9 @@ from click.testing import CliRunner, Result
 
 from coupondesk.cli import main
 
-REQUEST = "Give 10% off soup to households that haven't shopped in 20 days, budget $300, valid 7 days"
+REQUEST = (
+    "Give 10% off soup to households that haven't shopped in 20 days, budget $300, valid 7 days"
+)
 
 
 @pytest.fixture
@@ -34,16 +36,34 @@ def doc(result: Result) -> Any:
 def test_plan_has_the_contract_keys(cli_env: str) -> None:
     plan = doc(run("plan", REQUEST, "--json"))
     assert set(plan) >= {"offer", "audience", "budget", "language", "assumptions", "errors"}
-    assert plan["offer"] == {"kind": "percent_off", "value": 10.0, "min_spend": None,
-                             "valid_days": 7, "departments": [], "categories": ["SOUP"]}
+    assert plan["offer"] == {
+        "kind": "percent_off",
+        "value": 10.0,
+        "min_spend": None,
+        "valid_days": 7,
+        "departments": [],
+        "categories": ["SOUP"],
+    }
     assert plan["audience"]["lapsed_days"] == 20 and plan["budget"] == 300
 
 
 def test_propose_approve_show(cli_env: str) -> None:
     proposal = doc(run("propose", REQUEST, "--json"))
-    assert {"campaign_id", "status", "plan", "audience_size", "holdout_size",
-            "expected_redemptions", "expected_cost", "budget", "worst_case_liability", "copy",
-            "violations", "assumptions", "recipients_sample"} <= set(proposal)
+    assert {
+        "campaign_id",
+        "status",
+        "plan",
+        "audience_size",
+        "holdout_size",
+        "expected_redemptions",
+        "expected_cost",
+        "budget",
+        "worst_case_liability",
+        "copy",
+        "violations",
+        "assumptions",
+        "recipients_sample",
+    } <= set(proposal)
     assert proposal["status"] == "proposed" and proposal["violations"] == []
     assert proposal["audience_size"] > 0 and proposal["expected_cost"] <= 300
     for copy in proposal["copy"]:
@@ -63,7 +83,12 @@ def test_propose_approve_show(cli_env: str) -> None:
     assert [c["id"] for c in listed] == [campaign_id] and listed[0]["status"] == "dispatched"
     shown = doc(run("show", str(campaign_id), "--json"))
     assert shown["issued"] == proposal["audience_size"]
-    assert [a["action"] for a in shown["audit"]] == ["created", "proposed", "approved", "dispatched"]
+    assert [a["action"] for a in shown["audit"]] == [
+        "created",
+        "proposed",
+        "approved",
+        "dispatched",
+    ]
 
 
 def test_revise_and_reject(cli_env: str) -> None:
@@ -71,8 +96,17 @@ def test_revise_and_reject(cli_env: str) -> None:
     revised = doc(run("revise", str(proposal["campaign_id"]), "make it 5%", "--json"))
     assert revised["campaign_id"] == proposal["campaign_id"]
     assert revised["plan"]["offer"]["value"] == 5
-    rejected = doc(run("reject", str(proposal["campaign_id"]), "--operator", "bo",
-                       "--reason", "too soon after the last one", "--json"))
+    rejected = doc(
+        run(
+            "reject",
+            str(proposal["campaign_id"]),
+            "--operator",
+            "bo",
+            "--reason",
+            "too soon after the last one",
+            "--json",
+        )
+    )
     assert rejected["status"] == "rejected"
     result = run("approve", str(proposal["campaign_id"]), "--operator", "ana", "--json")
     assert result.exit_code == 1 and result.stdout == ""
@@ -101,11 +135,61 @@ def test_ask_answers_from_the_database(cli_env: str) -> None:
     assert "households bought SOUP" in answer["answer"]
 
 
-def test_no_models_is_a_clear_error(isolated_home: Path, fresh_db_url: str,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_models_is_a_clear_error(
+    isolated_home: Path, fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COUPONDESK_DATABASE_URL", fresh_db_url)
     result = run("propose", REQUEST, "--json")
     assert result.exit_code == 1
     assert "coupondesk train" in result.stderr and result.stdout == ""
     listed = doc(run("campaigns", "--json"))
     assert listed == []  # nothing was written
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("approve", "abc", "--operator", "ana", "--json"),
+        ("approve", "3", "--json"),
+        ("approve", "-1", "--operator", "ana"),
+        ("check-offer",),
+        ("plan", "--json"),
+        ("--bogus",),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("coupondesk: ") and "--help" in lines[0]
+
+
+BIG = "9" * 25
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("show", BIG, "--json"), 1, "does not exist"),
+        (("approve", BIG, "--operator", "ana", "--json"), 1, "does not exist"),
+        (("reject", BIG, "--operator", "ana", "--reason", "x", "--json"), 1, "does not exist"),
+        (("revise", BIG, "make it 5%", "--json"), 1, "does not exist"),
+        (("approve", "1", "--operator", "  ", "--json"), 2, "operator name is empty"),
+        (("revise", "1", " ", "--json"), 2, "the change is empty"),
+        (("reject", "1", "--operator", "ana", "--reason", "", "--json"), 2, "reason"),
+        (("ask", " ", "--json"), 2, "question is empty"),
+    ],
+)
+def test_odd_input_is_one_line_without_models(
+    isolated_home: Path,
+    fresh_db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    code: int,
+    words: str,
+) -> None:
+    monkeypatch.setenv("COUPONDESK_DATABASE_URL", fresh_db_url)
+    result = run(*args)
+    assert result.exit_code == code and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]

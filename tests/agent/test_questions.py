@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session
 
-from agent.questions import answer_question, is_question, read_period, read_product_phrase
+from agent.questions import (
+    answer_question,
+    grounded,
+    is_question,
+    read_period,
+    read_product_phrase,
+)
 from models.frames import RetailFrames
 from tests.conftest import SLICE_HOUSEHOLDS
 from tools.db.session import get_engine
@@ -67,8 +73,9 @@ def test_buyer_count_matches_pandas(db_url: str) -> None:
         & (lines["product_category"] == "COFFEE")
     ]
     with Session(get_engine(db_url)) as session:
-        answer = answer_question("how many households bought coffee last month?",
-                                 session=session, llm=None, today=TODAY)
+        answer = answer_question(
+            "how many households bought coffee last month?", session=session, llm=None, today=TODAY
+        )
     assert answer["tool"] == "count_households_bought"
     assert answer["data"]["households"] == december["household_id"].nunique()
     assert f"{december['household_id'].nunique():,} households bought COFFEE" in answer["answer"]
@@ -87,9 +94,87 @@ def test_capable_endpoint_answers_through_tools(sqlite_url: str) -> None:
         "The data covers 2017.",
     )
     with Session(get_engine(sqlite_url)) as session:
-        answer = answer_question("which weekday do people shop most on?", session=session,
-                                 llm=llm, today=TODAY)
+        answer = answer_question(
+            "which weekday do people shop most on?", session=session, llm=llm, today=TODAY
+        )
     assert answer == {"answer": "The data covers 2017.", "tool": "data_period", "source": "llm"}
     tool_turn = llm.calls[1].messages[-1]
     assert tool_turn["role"] == "tool" and "transaction_lines" in (tool_turn["content"] or "")
-    assert {spec.name for spec in llm.calls[0].tools} >= {"count_households_bought", "sales_summary"}
+    assert {spec.name for spec in llm.calls[0].tools} >= {
+        "count_households_bought",
+        "sales_summary",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        ("The data covers 2017.", True),
+        ("The data covers 1999 and 42,000 households.", False),  # numbers no tool returned
+    ],
+)
+def test_endpoint_answers_are_shown_only_when_the_tools_back_them(
+    sqlite_url: str, reply: str, shown: bool
+) -> None:
+    llm = FakeChatModel(capable=True, supports_tools=True)
+    llm.enqueue([ToolCall(id="1", name="data_period", arguments={})], reply)
+    with Session(get_engine(sqlite_url)) as session:
+        answer = answer_question(
+            "which weekday do people shop most on?", session=session, llm=llm, today=TODAY
+        )
+    assert (answer["answer"] == reply) is shown
+    assert answer["source"] == ("llm" if shown else "none")
+
+
+def test_an_endpoint_answer_without_any_tool_result_is_not_shown(sqlite_url: str) -> None:
+    llm = FakeChatModel(capable=True, supports_tools=True)
+    llm.enqueue("Most people shop on Saturdays.")
+    with Session(get_engine(sqlite_url)) as session:
+        answer = answer_question(
+            "which weekday do people shop most on?", session=session, llm=llm, today=TODAY
+        )
+    assert answer["source"] == "none" and "Saturdays" not in answer["answer"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many households bought coffee in the last 99999999999 days?",
+        "最近99999999999天有多少户买了咖啡？",
+        "how is campaign 99999999999999999999999 doing?",
+        "how did retail campaign 99999999999999999999999 do?",
+    ],
+)
+def test_absurd_numbers_get_an_answer_not_a_crash(sqlite_url: str, question: str) -> None:
+    with Session(get_engine(sqlite_url)) as session:
+        answer = answer_question(question, session=session, llm=None, today=TODAY)
+    assert answer["source"] == "rules"
+    assert "too long" in answer["answer"] or "does not exist" in answer["answer"]
+
+
+TOOL_RESULT = (
+    '{"period": {"start": "2017-12-01", "end": "2017-12-31"}, "households": 1204, '
+    '"total_households": 2469, "share": 0.48764, "sales": 1234.567}'
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "ok"),
+    [
+        ("1,204 households bought coffee in December 2017 (48.8% of 2,469).", True),
+        ("Sales were $1,235 over the 31 days.", True),
+        ("The top 5 categories follow.", True),  # n=5 is an argument of the call
+        ("1,300 households bought coffee.", False),
+        ("About 60% of households bought coffee.", False),
+    ],
+)
+def test_grounded_numbers(answer: str, ok: bool) -> None:
+    assert (
+        grounded(
+            answer,
+            question="how many bought coffee last month?",
+            tool_outputs=[TOOL_RESULT, '{"n": 5}'],
+        )
+        is ok
+    )
+    assert not grounded("No numbers at all.", question="q", tool_outputs=[])

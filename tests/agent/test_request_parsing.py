@@ -23,6 +23,7 @@ ROLE_TABLE: list[tuple[str, dict[str, Any]]] = [
     ("10% off soup, budget 2k", {"budget": 2000}),
     ("汤品9折，预算两千元", {"budget": 2000}),
     ("10% off soup, budget $1,500", {"budget": 1500}),
+    ("10% off soup, budget $2 thousand", {"budget": 2000}),
     ("10% off soup, 1500 budget", {"budget": 1500}),
     ("Offer 9% off crackers. $250. 5 days.", {"budget": 250, "valid_days": 5}),
     ("10% off soup, spend cap $900", {"budget": 900}),
@@ -170,3 +171,11 @@ def test_storewide_is_said(text: str) -> None:
     facts = read_request(text)
     reading = find_scope_phrases(text, quantity_spans=facts.quantity_spans, language=facts.language)
     assert reading.storewide and reading.phrases == []
+
+
+@pytest.mark.parametrize(("text", "days"), [("10% off soup for 0 days", 1),
+                                            ("10% off soup, valid 36 hours", 2)])
+def test_a_validity_changed_by_rounding_is_noted(text: str, days: int) -> None:
+    facts = read_request(text)
+    assert facts.valid_days == days
+    assert any("rounded up" in note for note in facts.notes)

@@ -108,3 +108,15 @@ def test_limits_always_hold(budget: float, max_size: int | None, n: int) -> None
 
 def test_in_holdout_zero_share() -> None:
     assert not any(in_holdout(1, h, 0.0) for h in range(1000))
+
+
+def test_liability_uses_the_per_coupon_worst_case_it_is_given() -> None:
+    """The policy counts a percent coupon at its basket (15% of $100 = $15), not at the
+    candidates' spend: the cut must stop where the policy check would, not after it."""
+    config = AllocationConfig(holdout_share=0.0, liability_multiple=3.0, send_cost=0.0,
+                              worst_case_per_coupon=15.0)
+    result = allocate(_candidates(500), PCT, campaign_id=1, budget=100, max_size=None,
+                      config=config)
+    assert result.stopped_by == "liability"
+    assert len(result.recipients) == 20  # 20 x $15 = $300 = 3 x the budget
+    assert result.worst_case_liability == pytest.approx(300.0)

@@ -19,14 +19,21 @@ from tools.plan import CampaignPlan
 from tools.proposal import CopyVariant, Proposal, RecipientRow
 
 
-
 def households(url: str) -> list[int]:
     with get_engine(url).connect() as connection:
-        return list(connection.execute(text("SELECT household_id FROM households ORDER BY 1")).scalars())
+        return list(
+            connection.execute(text("SELECT household_id FROM households ORDER BY 1")).scalars()
+        )
 
 
-def make_proposal(campaign_id: int, *, recipients: list[int], holdout: list[int],
-                  budget: float = 500.0, copy: str = "Spend $25, save $5. Valid for 7 days.") -> Proposal:
+def make_proposal(
+    campaign_id: int,
+    *,
+    recipients: list[int],
+    holdout: list[int],
+    budget: float = 500.0,
+    copy: str = "Spend $25, save $5. Valid for 7 days.",
+) -> Proposal:
     offer = Offer(kind="amount_off", value=5, min_spend=25, valid_days=7)
     return Proposal(
         campaign_id=campaign_id,
@@ -39,8 +46,10 @@ def make_proposal(campaign_id: int, *, recipients: list[int], holdout: list[int]
         valid_to="2018-01-08",
         copy_variants=[CopyVariant(text=copy, source="template", ok=True)],
         selected_copy=0,
-        recipients=[RecipientRow(household_id=h, p_redeem=0.1, expected_cost=0.5, reason="x")
-                    for h in recipients],
+        recipients=[
+            RecipientRow(household_id=h, p_redeem=0.1, expected_cost=0.5, reason="x")
+            for h in recipients
+        ],
         holdout=holdout,
     )
 
@@ -50,9 +59,11 @@ def proposed(url: str, *, budget: float = 500.0, n: int = 60) -> int:
     ids = households(url)
     with Session(engine) as session, session.begin():
         campaign_id = create_campaign(session, request="test campaign", operator="ana")
-        save_proposal(session, make_proposal(campaign_id, recipients=ids[:n],
-                                             holdout=ids[n:n + 6], budget=budget),
-                      actor="ana")
+        save_proposal(
+            session,
+            make_proposal(campaign_id, recipients=ids[:n], holdout=ids[n : n + 6], budget=budget),
+            actor="ana",
+        )
     return campaign_id
 
 
@@ -66,7 +77,8 @@ def approve(url: str, campaign_id: int, operator: str = "ana") -> None:
 def issued(url: str, campaign_id: int) -> int:
     with Session(get_engine(url)) as session:
         return session.execute(
-            select(func.count()).select_from(IssuedCoupon)
+            select(func.count())
+            .select_from(IssuedCoupon)
             .where(IssuedCoupon.campaign_id == campaign_id)
         ).scalar_one()
 
@@ -114,10 +126,12 @@ def test_change_after_approval_voids_it(fresh_db_url: str) -> None:
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
         changed = dict(campaign.proposal_json or {})
-        changed["copy_variants"] = [{**changed["copy_variants"][0],
-                                     "text": "Spend $25, save $9. Valid for 7 days."}]
-        session.execute(update(Campaign).where(Campaign.id == campaign_id)
-                        .values(proposal_json=changed))
+        changed["copy_variants"] = [
+            {**changed["copy_variants"][0], "text": "Spend $25, save $9. Valid for 7 days."}
+        ]
+        session.execute(
+            update(Campaign).where(Campaign.id == campaign_id).values(proposal_json=changed)
+        )
     with pytest.raises(RefusedError, match="changed after approval"):
         dispatch(engine, campaign_id, operator="ana")
     assert issued(fresh_db_url, campaign_id) == 0
@@ -142,9 +156,8 @@ def test_rejected_campaign_issues_nothing(fresh_db_url: str) -> None:
     engine = get_engine(fresh_db_url)
     with Session(engine) as session, session.begin():
         reject(session, campaign_id, operator="ana", reason="too generous")
-    with pytest.raises(RefusedError):
-        with Session(engine) as session, session.begin():
-            record_approval(session, campaign_id, operator="ana")
+    with pytest.raises(RefusedError), Session(engine) as session, session.begin():
+        record_approval(session, campaign_id, operator="ana")
     with pytest.raises(RefusedError):
         dispatch(engine, campaign_id, operator="ana")
     assert issued(fresh_db_url, campaign_id) == 0

@@ -29,7 +29,9 @@ def test_load_frames_matches_the_package(db_url: str) -> None:
 
 def test_before_hides_later_rows(db_url: str) -> None:
     cutoff = datetime(2017, 6, 1)
-    frames = load_frames(get_engine(db_url), households=sorted(SLICE_HOUSEHOLDS)[:30], before=cutoff)
+    frames = load_frames(
+        get_engine(db_url), households=sorted(SLICE_HOUSEHOLDS)[:30], before=cutoff
+    )
     assert len(frames.transactions)
     assert frames.transactions["transaction_timestamp"].max() < cutoff
     assert (frames.coupon_redemptions["redemption_date"] < cutoff).all()

@@ -63,9 +63,21 @@ def test_import_loads_and_is_idempotent(engine, tmp_path: Path) -> None:  # type
     ("bad_line", "message"),
     [
         ("70001,1,9,9000001,1,abc,0,0,0,1,2018-02-01 10:00:00\n", "line 3: sales_value 'abc'"),
-        ("70001,1,9,9000001,1,-2,0,0,0,1,2018-02-01 10:00:00\n", "line 3: sales_value '-2' is negative"),
+        (
+            "70001,1,9,9000001,1,-2,0,0,0,1,2018-02-01 10:00:00\n",
+            "line 3: sales_value '-2' is negative",
+        ),
         ("70001,1,9,9000001,1,2,0,0,0,1,not-a-date\n", "line 3: transaction_timestamp"),
         (",1,9,9000001,1,2,0,0,0,1,2018-02-01 10:00:00\n", "line 3: household_id is empty"),
+        # beyond 64 bits: would wrap to a negative id in astype("int64")
+        (
+            "99999999999999999999,1,9,9000001,1,2,0,0,0,1,2018-02-01 10:00:00\n",
+            "line 3: household_id '99999999999999999999' is not a valid int",
+        ),
+        (
+            "70001,1,9,9000001,1,inf,0,0,0,1,2018-02-01 10:00:00\n",
+            "line 3: sales_value 'inf' is not a valid float",
+        ),
     ],
 )
 def test_a_bad_row_loads_nothing(engine, tmp_path: Path, bad_line: str, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -30,9 +30,7 @@ FULL_COUNTS = {
 
 
 def test_slice_counts_match_the_source(db_url: str) -> None:
-    expected = prepare_tables(
-        slice_sources(read_completejourney_tables(), set(SLICE_HOUSEHOLDS))
-    )
+    expected = prepare_tables(slice_sources(read_completejourney_tables(), set(SLICE_HOUSEHOLDS)))
     with get_engine(db_url).connect() as connection:
         counts = table_counts(connection)
     for name, table in expected.items():
@@ -54,7 +52,10 @@ def test_ingest_is_idempotent(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert second.skipped and second.reason == "already loaded"
     with engine.connect() as connection:
         assert table_counts(connection) == before
-        assert connection.execute(text("SELECT SUM(sales_value) FROM transactions")).scalar_one() == sums
+        assert (
+            connection.execute(text("SELECT SUM(sales_value) FROM transactions")).scalar_one()
+            == sums
+        )
 
 
 def test_promotions_are_aggregated_per_category_week() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError

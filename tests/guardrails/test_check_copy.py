@@ -193,6 +193,8 @@ FAILING = [
     (SOUP, "$3 off when you spend $30, valid 10 days", "copy.min_spend_mismatch"),
     (SOUP, "$3 off soup when you spend $25 — valid for 2 weeks", "copy.validity_mismatch"),
     (SOUP, "$4 off when you spend $25, 10 days", "copy.discount_mismatch"),
+    (SOUP, "Spend $25, save $3 thousand. Valid for 10 days.", "copy.discount_mismatch"),
+    (SOUP, "Spend $25 thousand, save $3. Valid for 10 days.", "copy.min_spend_mismatch"),
     (SOUP, "3% off when you spend $25, 10 days", "copy.discount_mismatch"),
     (SOUP, "Save up to $3 when you spend $25, 10 days", "copy.banned_phrase"),
     (SOUP, "Spend $25, save $3. Valid for 10 days. Soup from $1.99", "copy.other_claim"),

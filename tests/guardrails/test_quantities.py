@@ -29,6 +29,8 @@ from tools.quantities import (
         ("一", 1), ("两", 2), ("十", 10), ("十五", 15), ("二十", 20), ("二十五", 25),
         ("一百", 100), ("一百零五", 105), ("三千", 3000), ("一万", 10000), ("八五", 85),
         ("九五", 95), ("八点五", 8.5), ("半", 0.5), ("壹佰", 100), ("１５", 15),
+        ("2 thousand", 2000), ("1.5 million", 1_500_000), ("5 hundred", 500),
+        ("2 Thousand", 2000), ("2 hundred thousand", 200_000),
     ],
 )
 def test_parse_number(text: str, expected: float) -> None:
@@ -75,7 +77,8 @@ def test_zhe(text: str, percent_off: float) -> None:
         ("five dollars", 5), ("a dollar", 1), ("one dollar", 1), ("3 bucks", 3),
         ("50 cents", 0.5), ("fifty cents", 0.5), ("5元", 5), ("5块", 5), ("5块钱", 5),
         ("五元", 5), ("二十五元", 25), ("¥5", 5), ("￥5", 5), ("US$5", 5), ("USD 5", 5),
-        ("5 USD", 5), ("3$", 3), ("$.50", 0.5), ("1.2万元", 12000),
+        ("5 USD", 5), ("3$", 3), ("$.50", 0.5), ("1.2万元", 12000), ("$1.5 million", 1_500_000),
+        ("2 thousand dollars", 2000),
     ],
 )
 def test_parse_money(text: str, expected: float) -> None:

@@ -181,3 +181,15 @@ def test_semantic_matches(session: Session) -> None:
 def test_semantic_runs_only_when_lexical_is_weak(session: Session) -> None:
     assert all(m.method != "semantic" for m in catalog_lookup(session, "coffee"))
     assert any(m.method == "semantic" for m in catalog_lookup(session, "healthy eating"))
+
+
+def test_loading_the_semantic_model_prints_nothing(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`coupondesk plan --json` must keep stderr for errors: no "Loading weights" bar."""
+    from tools import catalog_semantic
+
+    monkeypatch.setattr(catalog_semantic, "_model", None)  # force a fresh load
+    capfd.readouterr()
+    assert catalog_semantic.encode(["barbecue"]).shape == (1, 384)
+    assert capfd.readouterr().err == ""

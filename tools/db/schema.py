@@ -39,6 +39,16 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ROW_ID = 2**63 - 1
+"""The largest id SQLite (64-bit INTEGER) can bind. A larger number an operator types names
+no row; callers check it with `is_row_id` instead of letting the driver raise OverflowError."""
+
+
+def is_row_id(value: int) -> bool:
+    """True when `value` can be looked up as an id (it may still name no row)."""
+    return -MAX_ROW_ID <= value <= MAX_ROW_ID
+
+
 class Base(DeclarativeBase):
     """Declarative base with stable constraint names (Alembic can drop what it created)."""
 
@@ -220,8 +230,6 @@ class DatasetLoad(Base):
 
 # --------------------------------------------------------------------------- coupondesk's own
 
-CAMPAIGN_STATUSES = ("draft", "proposed", "approved", "dispatched", "rejected")
-
 
 class Campaign(Base):
     """A campaign planned by coupondesk; its id is also the agent's thread id."""
@@ -256,7 +264,7 @@ class Campaign(Base):
 
 
 class Approval(Base):
-    """An operator's approval of one exact proposal (by hash); a changed proposal needs a new one."""
+    """An operator's approval of one exact proposal (by hash); a changed proposal needs another."""
 
     __tablename__ = "approvals"
     __table_args__ = (UniqueConstraint("campaign_id", "operator", "proposal_hash"),)

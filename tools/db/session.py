@@ -6,8 +6,6 @@ read while a worker writes, and a busy timeout instead of instant "database is l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -82,17 +80,3 @@ def check_reachable(engine: Engine) -> None:
 def session_factory(url: str) -> sessionmaker[Session]:
     """A sessionmaker bound to the URL's engine; expire_on_commit off so rows outlive commits."""
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
-
-
-@contextmanager
-def open_session(url: str) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception (nothing half-written)."""
-    session = session_factory(url)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

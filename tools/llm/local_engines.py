@@ -302,17 +302,15 @@ def _quiet_loading() -> Iterator[None]:
     import functools
 
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
-    from transformers.utils import logging as hf_logging
 
-    bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    from tools.hf_quiet import quiet_loading
+
     original_tqdm = getattr(gguf_utils, "tqdm", None)
     if original_tqdm is not None:
         gguf_utils.tqdm = functools.partial(original_tqdm, disable=True)  # type: ignore[attr-defined]
     try:
-        yield
+        with quiet_loading():
+            yield
     finally:
         if original_tqdm is not None:
             gguf_utils.tqdm = original_tqdm  # type: ignore[attr-defined]
-        if bars_were_on:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
