@@ -18,13 +18,6 @@ from tools.offer import Offer
 from tools.settings import Settings
 
 
-def _quiet_transformers() -> None:
-    """No weight-loading progress bars: they would scribble over the CLI's output and the TUI."""
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-
-
 class ModelScorer:
     """CandidateScorer backed by tools.scoring.Scorer on the configured database."""
 
@@ -36,18 +29,19 @@ class ModelScorer:
 
     def _scorer_for(self, today: date):  # type: ignore[no-untyped-def]
         from tools.frames import load_frames
+        from tools.hf_quiet import quiet_loading
         from tools.scoring import Scorer
 
         with self._lock:
             scorer = self._scorers.get(today)
             if scorer is None:
-                _quiet_transformers()
                 cutoff = datetime(today.year, today.month, today.day)
-                scorer = Scorer(
-                    self._settings.models_dir,
-                    lambda: load_frames(self._engine, before=cutoff),
-                    as_of=today,
-                )
+                with quiet_loading():  # the weights load here; no bars over the CLI or TUI
+                    scorer = Scorer(
+                        self._settings.models_dir,
+                        lambda: load_frames(self._engine, before=cutoff),
+                        as_of=today,
+                    )
                 self._scorers = {today: scorer}  # one planning day at a time
             return scorer
 
