@@ -21,7 +21,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/llm.py
-	$(BIN)/python bench/agent.py
+	$(BIN)/python bench/agent_latency.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -250,3 +250,22 @@ def test_transformers_stream_failure_is_raised_not_hung() -> None:
     engine = _transformers_engine(fail=True)
     with pytest.raises(RuntimeError, match="out of memory"):
         list(engine.stream([user("q")], max_tokens=8, temperature=0.0, stop=None))
+
+
+def test_warm_up_does_not_break_other_threads_importing_transformers() -> None:
+    """The loader thread used to leave transformers half-imported: `from transformers import
+    BertConfig` in the scoring code then failed (the TUI warms the LLM and the scorer at once)."""
+    import subprocess
+
+    code = (
+        "import os; os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'\n"
+        "from tools.llm.local import LocalChatModel\n"
+        "LocalChatModel(engine='transformers').warm_up()\n"
+        "import time; time.sleep(0.5)\n"
+        "import models.registry\n"
+        "print('imported')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert result.stdout.strip() == "imported"

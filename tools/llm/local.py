@@ -42,6 +42,19 @@ def resolve_engine(choice: EngineChoice) -> Literal["transformers", "llamacpp"]:
     return "llamacpp" if llamacpp_available() else "transformers"
 
 
+def _import_transformers_here() -> None:
+    """Finish importing transformers' top level in the calling thread, before any loader thread.
+
+    transformers' lazy top-level module is not safe to initialise from two threads at once:
+    with the loader thread half-way through it, another thread's `from transformers import
+    BertConfig` (the scoring models) failed with ImportError every time (reproduced in
+    tests/llm/test_local_backend.py). Once the top level is complete, the lazy submodule
+    imports that follow are ordinary, lock-protected imports.
+    """
+    import transformers  # noqa: F401
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+
+
 class _SharedLoad:
     """One engine loading (or loaded) in the background; every user waits on the same load."""
 
@@ -62,6 +75,7 @@ class _SharedLoad:
     def start(self) -> None:
         with self._lock:
             if self._thread is None:
+                _import_transformers_here()
                 self._thread = threading.Thread(
                     target=self._load, name="coupondesk-llm-load", daemon=True
                 )

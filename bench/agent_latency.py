@@ -6,7 +6,7 @@ makes every LLM step fall back), so the LLM's share of the time is measured, not
 Needs `coupondesk setup` (full data + trained models) first. Proposals are rejected afterwards
 so the benchmark leaves no pending campaigns.
 
-    .venv/bin/python bench/agent.py ["REQUEST" ...]
+    .venv/bin/python bench/agent_latency.py ["REQUEST" ...]
 """
 
 from __future__ import annotations
