@@ -9,9 +9,11 @@ exactly what was wrong.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 from tools.verdict import Verdict, Violation
 
@@ -210,11 +212,36 @@ def check_hook(
         add("hook.contact", "the hook must not contain addresses or links", text)
     if scope and not any(_mentions(words, word) for word in scope):
         add("hook.off_topic", "the hook must mention what the coupon covers", list(scope))
+    misspelled = [] if _CONTACT.search(text) else unknown_words(words_in_order, allowed=scope)
+    if misspelled:
+        add("hook.unknown_word", "the hook uses words that are not English", misspelled)
     if _normalized(text) in {_normalized(t) for t in taken}:
         add("hook.duplicate", "another variant already uses this hook", text)
     if len(words_in_order) >= 4 and len(words) <= len(words_in_order) // 2:
         add("hook.repetition", "the hook repeats itself", text)
     return Verdict(violations=violations)
+
+
+@functools.lru_cache(maxsize=1)
+def _english_words() -> Any:
+    """pyspellchecker's English frequency list (~0.3 s to load, once per process)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def unknown_words(words: Sequence[str], *, allowed: Sequence[str] = ()) -> list[str]:
+    """Words no English dictionary knows ("Coffe", "Sugoraxes"): the tiny local model invents
+    them, and they read as typos to a customer. Scope words (the catalog's, and their plural or
+    singular) are always allowed."""
+    known_scope = {w.lower().removesuffix("s") for w in allowed}
+    candidates = [
+        w for w in dict.fromkeys(words) if w.isalpha() and w.removesuffix("s") not in known_scope
+    ]
+    if not candidates:
+        return []
+    unknown = _english_words().unknown(candidates)
+    return [w for w in candidates if w in unknown]
 
 
 def _contains_phrase(lowered: str, phrase: str) -> bool:

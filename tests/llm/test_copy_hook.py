@@ -108,3 +108,28 @@ def test_template_hooks_pass_the_hook_checks(offer: Offer) -> None:
     words = scope_words(scope_names(offer)) if not offer.storewide else []
     for hook in hooks:
         assert check_hook(hook, scope=words).ok, hook
+
+
+@pytest.mark.parametrize(
+    ("hook", "unknown"),
+    [
+        ("Ladies and Gentlemen. Cappucci Coffe Especial.", ["cappucci", "coffe"]),
+        ("Sugoraxes are too chewy, try our candy", ["sugoraxes"]),
+        ("The perfect meal starts with freshly brewed coffee.", []),
+        ("Treat your pup to tasty kibble", []),
+    ],
+)
+def test_invented_words_are_caught(hook: str, unknown: list[str]) -> None:
+    from tools.copy_hook import unknown_words
+
+    words = [w.lower() for w in hook.replace(".", " ").replace(",", " ").split()]
+    assert unknown_words(words, allowed=["coffee", "candy"]) == unknown
+
+
+def test_scope_words_are_always_allowed() -> None:
+    from tools.copy_hook import check_hook
+
+    verdict = check_hook("Kibble and more for your pets", scope=["kibble"])
+    assert "hook.unknown_word" not in {v.rule for v in verdict.violations}
+    verdict = check_hook("Stock up on coffe for your mornings", scope=["coffee"])
+    assert "hook.unknown_word" in {v.rule for v in verdict.violations}
