@@ -222,18 +222,47 @@ def _acceptance(
         preds["transformer"] = seed_preds
         return models, preds
 
-    fold_models, fold_preds = fit_all("fold", config.seeds[:1])
+    # Every seed runs on the fold too (a fine-tune is seconds): one seed's luck must not pick
+    # the serving model when the candidates are within a few thousandths of each other.
+    fold_models, fold_preds = fit_all("fold", config.seeds)
     y_val = data[("fold", "test")][0]["label"].to_numpy()
     calibrators: dict[str, Calibrator] = {}
     validation: dict[str, dict[str, float]] = {}
     for kind in ("transformer", "logistic", "lightgbm"):
-        p = fold_preds[kind][0] if kind == "transformer" else fold_preds[kind]
-        calibrators[kind] = fit_calibrator(y_val, p, "platt")
-        validation[kind] = classification_report(y_val, calibrators[kind](p))
+        if kind == "transformer":
+            reports = [classification_report(y_val, p) for p in fold_preds[kind]]
+            stacked = np.concatenate(fold_preds[kind])
+            calibrators[kind] = fit_calibrator(np.tile(y_val, len(reports)), stacked, "platt")
+            validation[kind] = {k: _stats([r[k] for r in reports])["mean"] for k in reports[0]}
+            calibrated = [classification_report(y_val, calibrators[kind](p))
+                          for p in fold_preds[kind]]
+            validation[kind]["ece"] = _stats([r["ece"] for r in calibrated])["mean"]
+            validation[kind]["ece_raw"] = _stats(
+                [expected_calibration_error(y_val, p) for p in fold_preds[kind]])["mean"]
+            validation[kind]["roc_auc_per_seed"] = [r["roc_auc"] for r in reports]
+            continue
+        p = fold_preds[kind]
+        fold_calibrator = fit_calibrator(y_val, p, "platt")
+        validation[kind] = classification_report(y_val, fold_calibrator(p))
         validation[kind]["ece_raw"] = expected_calibration_error(y_val, p)
     serving = max(validation, key=lambda k: validation[k]["roc_auc"])
 
     main_models, main_preds = fit_all("main", config.seeds)
+    # The baselines' maps come from their own leave-one-campaign-out predictions on the main
+    # training rows (cross-fitting): a map fitted to the fold model (669 rows) does not match
+    # the scale of a strongly regularised logistic trained on 2,319. Measured on the full
+    # data: logistic test ECE 0.096 with the fold map, 0.042 with this one; LightGBM 0.032 ->
+    # 0.067 (the test campaigns' base rate differs from the train campaigns'; no map fitted
+    # before the split can know it). Chosen for the principle, both figures are in the README.
+    main_rows, _, main_features = data[("main", "train")]
+    for kind in ("logistic", "lightgbm"):
+        oof = _leave_one_campaign_out(
+            main_rows, main_features,
+            fit=(lambda x, y: LogisticBaseline.fit(x, y, logistic_c)) if kind == "logistic"
+            else (lambda x, y: fit_lightgbm(x, y, lightgbm_config, threads=config.threads)),
+            predict=(lambda m, x: m.predict(x)) if kind == "logistic" else predict_lightgbm,
+        )
+        calibrators[kind] = fit_calibrator(main_rows["label"].to_numpy(), oof, "platt")
     y_test = data[("main", "test")][0]["label"].to_numpy()
     test: dict[str, Any] = {}
     for kind in ("logistic", "lightgbm"):
@@ -299,6 +328,23 @@ def _acceptance(
 
 
 # ----------------------------------------------------------------------------- behaviour
+
+
+def _leave_one_campaign_out(
+    rows: pd.DataFrame, features: pd.DataFrame,
+    fit: Any, predict: Any,
+) -> np.ndarray:
+    """Out-of-campaign predictions: each campaign's rows scored by a model fitted on the other
+    campaigns' rows. Calibration maps fitted on these match the scale of the model trained on
+    all of them (features are built before each campaign's start, so nothing leaks forward)."""
+    campaigns = rows["campaign_id"].to_numpy()
+    labels = rows["label"].to_numpy()
+    oof = np.zeros(len(rows))
+    for campaign in np.unique(campaigns):
+        held = campaigns == campaign
+        model = fit(features[~held].reset_index(drop=True), labels[~held])
+        oof[held] = predict(model, features[held].reset_index(drop=True))
+    return oof
 
 
 def _behaviour_metrics(frame: pd.DataFrame, preds: dict[str, np.ndarray]) -> dict[str, float]:

@@ -115,11 +115,14 @@ def build_card(
         "acceptance": _jsonable(acceptance),
         "behavior": _jsonable(behaviour),
         "calibration": {
-            "method": "Platt (temperature and bias on the logit), fitted on the validation "
-                      "fold's outcomes with the fold model's predictions, applied to the "
-                      "models trained on the full train split (the fold transformer is trained "
-                      "for as many optimiser steps as the final one so the map transfers); "
-                      "ece = calibrated, ece_raw = before calibration, both on the test split",
+            "method": "Platt (temperature and bias on the logit). Transformers: fitted on "
+                      "the validation fold's outcomes with the fold models' predictions (every "
+                      "seed), applied to the models trained on the full train split (the fold "
+                      "transformer is trained for as many optimiser steps as the final one so "
+                      "the map transfers). Acceptance baselines: fitted on their own "
+                      "leave-one-campaign-out predictions over the train split. Behaviour "
+                      "LightGBM: fitted on the validation fold. ece = calibrated, ece_raw = "
+                      "before calibration, both on the test split",
             "acceptance": {k: c.to_json() for k, c in acceptance["calibrators"].items()},
             "behavior": {k: {t: c.to_json() for t, c in v.items()}
                          for k, v in behaviour["calibrators"].items()},
