@@ -240,8 +240,21 @@ def unknown_words(words: Sequence[str], *, allowed: Sequence[str] = ()) -> list[
     ]
     if not candidates:
         return []
-    unknown = _english_words().unknown(candidates)
-    return [w for w in candidates if w in unknown]
+    checker = _english_words()
+    unknown = checker.unknown(candidates)
+    return [w for w in candidates
+            if w in unknown and not any(v not in checker.unknown([v]) for v in _us_spellings(w))]
+
+
+_BRITISH_TO_US = ((re.compile(r"our"), "or"), (re.compile(r"is(e|ed|es|ing)$"), r"iz\1"),
+                  (re.compile(r"tre$"), "ter"), (re.compile(r"ogue$"), "og"),
+                  (re.compile(r"yse$"), "yze"))
+
+
+def _us_spellings(word: str) -> list[str]:
+    """US spellings of a British one ("favourite" -> "favorite"): the dictionary is US-leaning,
+    and British spelling is not a typo a customer would notice."""
+    return [v for pattern, repl in _BRITISH_TO_US if (v := pattern.sub(repl, word)) != word]
 
 
 def _contains_phrase(lowered: str, phrase: str) -> bool:

@@ -117,6 +117,8 @@ def test_template_hooks_pass_the_hook_checks(offer: Offer) -> None:
         ("Sugoraxes are too chewy, try our candy", ["sugoraxes"]),
         ("The perfect meal starts with freshly brewed coffee.", []),
         ("Treat your pup to tasty kibble", []),
+        ("Your favourite savoury flavours, organised", []),
+        ("The catchy dailys at the centre", ["dailys"]),
     ],
 )
 def test_invented_words_are_caught(hook: str, unknown: list[str]) -> None:
