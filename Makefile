@@ -19,6 +19,7 @@ setup: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/audience.py
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/llm.py
 	$(BIN)/python bench/agent_latency.py

@@ -32,8 +32,12 @@ class StandInLlama:
     instances: list[StandInLlama] = []
     load_delay = 0.0
     fail_load = False
+    gate: threading.Event | None = None
+    """When set, loading blocks until the test opens the gate."""
 
     def __init__(self, **kwargs: Any) -> None:
+        if self.gate is not None:
+            assert self.gate.wait(timeout=30), "the test never opened the load gate"
         time.sleep(self.load_delay)
         if self.fail_load:
             raise RuntimeError("bad magic number in model file")
@@ -61,6 +65,7 @@ def stand_in_llama(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     monkeypatch.setattr(local_module, "_loads", {})
     StandInLlama.instances = []
     StandInLlama.load_delay = 0.0
+    StandInLlama.gate = None
     StandInLlama.fail_load = False
     gguf = tmp_path / SMOLLM2_GGUF
     gguf.write_bytes(b"GGUF")
@@ -125,13 +130,15 @@ def test_warm_up_loads_once_in_the_background_and_requests_wait_for_it(
     stand_in_llama: Path,
 ) -> None:
     StandInLlama.load_delay = 0.3
+    StandInLlama.gate = threading.Event()
     first = LocalChatModel(engine="llamacpp", gguf_path=stand_in_llama)
     second = LocalChatModel(engine="llamacpp", gguf_path=stand_in_llama)
     assert first.describe().loaded is False
 
-    started = time.perf_counter()
-    first.warm_up()
-    assert time.perf_counter() - started < 0.2  # returns at once
+    first.warm_up()  # returns while the load is still blocked: it runs in the background
+    assert first.describe().loaded is False
+    assert StandInLlama.instances == []
+    StandInLlama.gate.set()
 
     results: list[str] = []
     workers = [
