@@ -49,7 +49,8 @@ def _plan_of(state: CampaignState) -> CampaignPlan:
 
 def plan(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Read the request (or apply the operator's latest revision) into a CampaignPlan."""
-    from agent.planner import apply_revision, plan_request
+    from agent.planner import plan_request
+    from agent.revision import revise_plan
     from tools.guardrails import check_offer
 
     started = time.perf_counter()
@@ -57,7 +58,7 @@ def plan(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     decision = state.get("decision") or {}
     with Session(ctx.engine) as session:
         if decision.get("action") == "revise" and state.get("plan"):
-            parsed = apply_revision(
+            parsed = revise_plan(
                 _plan_of(state),
                 decision.get("text", ""),
                 session=session,

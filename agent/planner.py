@@ -391,21 +391,3 @@ def plan_request(
         language=facts.language,
     )
     return finish(plan, policy, found)
-
-
-def apply_revision(
-    plan: CampaignPlan,
-    change: str,
-    *,
-    session: Session,
-    policy: Policy,
-    llm: ChatModel | None = None,
-) -> CampaignPlan:
-    """The plan with the operator's change ("make it 10%", "only 200 households") applied.
-
-    Fields the change states override the plan's; the revision is recorded in assumptions.
-    (Implemented in agent.revision; exported here so callers import one module.)
-    """
-    from agent.revision import revise_plan
-
-    return revise_plan(plan, change, session=session, policy=policy, llm=llm)

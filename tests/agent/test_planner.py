@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from agent.planner import apply_revision, plan_request
+from agent.planner import plan_request
+from agent.revision import revise_plan
 from tools.llm import ChatModel
 from tools.plan import CampaignPlan
 from tools.policy import Policy, load_policy
@@ -375,7 +376,7 @@ def base_plan(plan_of: PlanOf) -> CampaignPlan:
 def test_revisions_override_only_what_they_state(
     base_plan: CampaignPlan, session: Session, policy: Policy, change: str, expect: dict[str, Any]
 ) -> None:
-    revised = apply_revision(base_plan, change, session=session, policy=policy)
+    revised = revise_plan(base_plan, change, session=session, policy=policy)
     assert [r for r in score_plan(change, revised, expect) if not r.ok] == []
     untouched = {
         "offer.value": 15,
@@ -395,7 +396,7 @@ def test_a_revision_answers_the_question_it_settles(
 ) -> None:
     plan = plan_of("15% off coffee for households lapsed 60 days, valid 7 days")
     assert any(q.startswith("Budget:") for q in plan.questions)
-    revised = apply_revision(plan, "budget 800", session=session, policy=policy)
+    revised = revise_plan(plan, "budget 800", session=session, policy=policy)
     assert revised.budget == 800 and revised.questions == []
 
 
@@ -404,7 +405,7 @@ def test_a_revision_clears_a_policy_error_it_fixes(
 ) -> None:
     plan = plan_of(BASE + ", max 5000 households")
     assert [e.rule for e in plan.errors] == ["audience_max"]
-    revised = apply_revision(plan, "only 300 households", session=session, policy=policy)
+    revised = revise_plan(plan, "only 300 households", session=session, policy=policy)
     assert revised.errors == [] and revised.audience.max_size == 300
 
 
@@ -412,7 +413,7 @@ def test_a_revision_retires_the_default_it_replaces(
     plan_of: PlanOf, session: Session, policy: Policy
 ) -> None:
     plan = plan_of("15% off coffee for households lapsed 60 days, budget $900")
-    revised = apply_revision(plan, "a fortnight", session=session, policy=policy)
+    revised = revise_plan(plan, "a fortnight", session=session, policy=policy)
     assert revised.offer.valid_days == 14
     assert not any(a.startswith("no validity given") for a in revised.assumptions)
 
@@ -420,10 +421,10 @@ def test_a_revision_retires_the_default_it_replaces(
 def test_an_unreadable_revision_changes_nothing_and_asks(
     base_plan: CampaignPlan, session: Session, policy: Policy
 ) -> None:
-    revised = apply_revision(base_plan, "hmm, not sure about this", session=session, policy=policy)
+    revised = revise_plan(base_plan, "hmm, not sure about this", session=session, policy=policy)
     assert revised.offer == base_plan.offer and revised.audience == base_plan.audience
     assert [q.split(":")[0] for q in revised.questions] == ["Revision"]
-    again = apply_revision(revised, "make it 10%", session=session, policy=policy)
+    again = revise_plan(revised, "make it 10%", session=session, policy=policy)
     assert again.questions == [] and again.offer.value == 10
 
 

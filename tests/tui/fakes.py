@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from agent.service import ApprovalOutcome
 from tools.campaigns import AuditRow, CampaignRow
 from tools.errors import CoupondeskError, NotFoundError, RefusedError
 from tools.offer import Offer
@@ -96,18 +97,6 @@ def make_proposal(campaign_id: int, request: str = REQUEST, *, percent: float = 
         gain_curve=gain_curve(audience_size if audience_size % 50 == 0 else 600),
         approvals_required=approvals_required,
     )
-
-
-@dataclass
-class FakeOutcome:
-    """Same fields as agent.service.ApprovalOutcome."""
-
-    campaign_id: int
-    status: str
-    issued: int = 0
-    approvers: list[str] = field(default_factory=list)
-    approvals_required: int = 1
-    message: str = ""
 
 
 @dataclass
@@ -207,7 +196,7 @@ class FakeDesk:
         self.store.campaigns[campaign_id].row.audience_size = new.audience_size
         return new
 
-    def approve(self, campaign_id: int, *, operator: str | None = None) -> FakeOutcome:
+    def approve(self, campaign_id: int, *, operator: str | None = None) -> ApprovalOutcome:
         self.calls.append(("approve", campaign_id))
         self._maybe_fail()
         who = operator or self.settings.operator
@@ -219,7 +208,7 @@ class FakeDesk:
         campaign.audit.append(AuditRow(at=CREATED, actor=who, action="approved", detail={}))
         needed = proposal.approvals_required
         if len(campaign.row.approvers) < needed:
-            return FakeOutcome(campaign_id, "proposed", 0, campaign.row.approvers, needed,
+            return ApprovalOutcome(campaign_id, "proposed", 0, campaign.row.approvers, needed,
                                f"approved by {who}; 1 more approval by a different operator "
                                "needed before dispatch")
         issued = proposal.audience_size
@@ -228,7 +217,7 @@ class FakeDesk:
         self.store.issued[campaign_id] = issued
         campaign.audit.append(AuditRow(at=CREATED, actor=who, action="dispatched",
                                        detail={"issued": issued}))
-        return FakeOutcome(campaign_id, "dispatched", issued, campaign.row.approvers, needed,
+        return ApprovalOutcome(campaign_id, "dispatched", issued, campaign.row.approvers, needed,
                            f"{issued:,} codes issued")
 
     def reject(self, campaign_id: int, *, operator: str | None = None,
