@@ -43,8 +43,8 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA busy_timeout=30000")
     try:
-        saver = SqliteSaver(connection)
-        saver.setup()
-        yield saver
+        sqlite_saver = SqliteSaver(connection)
+        sqlite_saver.setup()
+        yield sqlite_saver
     finally:
         connection.close()

@@ -251,9 +251,10 @@ def answer_by_rules(question: str, *, session: Session, today: date) -> dict[str
 def _tools(session: Session) -> dict[str, tuple[ToolSpec, Callable[..., Any]]]:
     from tools import questions
 
-    functions = [questions.count_households_bought, questions.sales_summary,
-                 questions.top_categories, questions.campaign_summary,
-                 questions.retail_campaign_summary, questions.data_period]
+    functions: list[Callable[..., Any]] = [
+        questions.count_households_bought, questions.sales_summary, questions.top_categories,
+        questions.campaign_summary, questions.retail_campaign_summary, questions.data_period,
+    ]
     return {f.__name__: (ToolSpec.from_function(f), f) for f in functions}
 
 

@@ -227,7 +227,7 @@ def _acceptance(
     fold_models, fold_preds = fit_all("fold", config.seeds)
     y_val = data[("fold", "test")][0]["label"].to_numpy()
     calibrators: dict[str, Calibrator] = {}
-    validation: dict[str, dict[str, float]] = {}
+    validation: dict[str, dict[str, Any]] = {}
     for kind in ("transformer", "logistic", "lightgbm"):
         if kind == "transformer":
             reports = [classification_report(y_val, p) for p in fold_preds[kind]]

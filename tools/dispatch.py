@@ -16,8 +16,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import CursorResult, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -101,7 +102,7 @@ def dispatch(
         touched = session.execute(
             update(Campaign).where(Campaign.id == campaign_id).values(updated_at=func.now())
         )
-        if touched.rowcount == 0:
+        if cast(CursorResult[Any], touched).rowcount == 0:
             raise NotFoundError(f"campaign {campaign_id} does not exist")
         campaign = session.execute(
             select(Campaign).where(Campaign.id == campaign_id).with_for_update()

