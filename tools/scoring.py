@@ -281,9 +281,10 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray,
     """Plain words for the top drivers of each requested household's score.
 
     Candidate drivers (coupon history, how often the household buys in the offer's scope,
-    how active it is) carry a sign and a rough weight; a score above the offer's average lists
+    how active it is) carry a sign and a rough weight; a score above the average over every
+    household for this offer (not only the audience: a lapsed audience sits below it) lists
     the strongest positive drivers first, one below it the strongest negative ones, three at
-    most. E.g. "P(redeem) 0.41 (2.6x this offer's average): redeemed 3 campaign coupons
+    most. E.g. "P(redeem) 0.41 (2.6x all households' average): redeemed 3 campaign coupons
     before; buys COFFEE about every 2 weeks; 2.1 visits a week".
     """
     base = float(np.mean(p)) if len(p) else 0.0
@@ -331,7 +332,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray,
         above = p[r] >= base
         drivers.sort(key=lambda d: -d[0] if above else d[0])
         ratio = p[r] / base if base > 0 else 0.0
-        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x this offer's average): "
+        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x all households' average): "
                    + "; ".join(text for _, text in drivers[:3]))
     return out
 
