@@ -154,10 +154,17 @@ def _plain(value: Any) -> dict[str, Any]:
 
 def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Acceptance and behaviour scores for every eligible household (serving models)."""
-    started = time.perf_counter()
     ctx = runtime.context
     parsed = _plan_of(state)
     eligible = state["audience"]["eligible"]
+    # A request that arrives while the models are still loading waits here; that wait is
+    # reported apart so "scored in" stays the scoring time.
+    started = time.perf_counter()
+    warm = getattr(ctx.scorer, "warm", None)
+    if eligible and callable(warm):
+        warm(ctx.today)
+    waited = time.perf_counter() - started
+    started = time.perf_counter()
     candidates = ctx.scorer.candidates(eligible, parsed.offer, today=ctx.today) if eligible else []
     elapsed = time.perf_counter() - started
     if candidates:
@@ -165,6 +172,8 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
         message = (
             f"scored {len(candidates):,} households in {elapsed:.1f} s (mean P(redeem) {mean:.1%})"
         )
+        if waited >= 1.0:
+            message += f" after {waited:.0f} s loading the models"
     else:
         message = "no eligible households to score"
     return {

@@ -246,3 +246,31 @@ def test_a_revision_that_crashed_can_be_tried_again(fresh_db_url: str, isolated_
     revised = desk.revise(proposal.campaign_id, "make it 5%")
     assert revised.plan.offer.value == 5 and revised.status == "proposed"
     assert desk.approve(proposal.campaign_id, operator="ana").issued == revised.audience_size
+
+
+class SlowWarmScorer(ScriptedScorer):
+    """A scorer whose models are still loading when the request arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warmed: list[date] = []
+
+    def warm(self, today: date) -> None:
+        import time
+
+        time.sleep(1.1)
+        self.warmed.append(today)
+
+
+def test_waiting_for_the_models_is_reported_apart_from_scoring(
+    fresh_db_url: str, isolated_home: Path
+) -> None:
+    scorer = SlowWarmScorer()
+    settings = Settings(home=isolated_home, database_url=fresh_db_url, operator="ana",
+                        llm_backend="fake")
+    desk = CampaignDesk(settings, llm=FakeChatModel(), scorer=scorer, today=TODAY)
+    events: list[dict[str, str]] = []
+    desk.propose(REQUEST, on_event=events.append)
+    [line] = [e["message"] for e in events if e["step"] == "score"]
+    assert scorer.warmed == [TODAY]
+    assert line.startswith("scored ") and line.endswith("s loading the models")
