@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from tools.quantities import BUDGET_AFTER_AMOUNT
+
 _I = re.IGNORECASE
 CLAUSE_BREAK = re.compile(r"[;!?\n。；！？，]|,(?!\d{3})|\.(?!\d)|\s[-–—]+\s|[–—]")
 """A clause is the context a quantity's role is read from ("..., budget $800, valid 7 days")."""
@@ -84,7 +86,7 @@ BUDGET_LEFT = re.compile(
     _I,
 )
 """The budget word, then at most three words ("budget capped at", "预算控制在"), then the amount."""
-BUDGET_RIGHT = re.compile(r"^\s*(?:total\s+)?(?:budget|预算|預算)", _I)
+BUDGET_RIGHT = BUDGET_AFTER_AMOUNT
 MIN_SPEND_LEFT = re.compile(
     r"(?<![a-z])(?:min(?:imum)?(?:\s+(?:spend|purchase|order|basket))?|threshold)"
     r"(?:\s+(?:of|to|at|is))?\s*:?\s*$|(?:门槛|門檻|起用)\s*$",

@@ -478,7 +478,9 @@ _LEFT_BUDGET = re.compile(
     r"about|approx\.?|max(?:imum)?|不超过|不超過|上限|控制在|共|约|約))*\s*:?\s*$",
     _FLAGS,
 )
-_RIGHT_BUDGET = re.compile(r"^\s*(?:total\s+)?(?:budget|预算|預算)", _FLAGS)
+BUDGET_AFTER_AMOUNT = re.compile(r"^\s*(?:total\s+)?(?:budget|预算|預算)", _FLAGS)
+"""Right context of an amount that names it a budget ("$500 budget", "3000元预算"); the planner
+reads budgets with the same pattern."""
 _RIGHT_AMOUNT = re.compile(
     r"^\s*(?:off(?![A-Za-z])|discount|coupon|voucher|savings?(?![A-Za-z])|rebate|reduction|"
     r"credit(?![A-Za-z])|优惠券|優惠券|券|代金券|红包|紅包|优惠|優惠|折扣|的优惠|立减|立減)",
@@ -526,7 +528,7 @@ def classify_money(masked: str, start: int, end: int, *, plus: bool = False) -> 
         return "min_spend"
     if _RIGHT_AMOUNT.match(right):
         return "amount_off"
-    if _LEFT_BUDGET.search(left) or _RIGHT_BUDGET.match(right):
+    if _LEFT_BUDGET.search(left) or BUDGET_AFTER_AMOUNT.match(right):
         return "budget"
     if plus or _LEFT_MIN.search(left) or _RIGHT_MIN.match(right):
         return "min_spend"
