@@ -15,10 +15,11 @@ import statistics
 import time
 
 import pandas as pd
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from coupondesk.commands.plan import readonly_engine
 from tools.plan import Audience, DemographicFilter
 from tools.segments import data_today, select_audience
 
@@ -48,14 +49,6 @@ TYPICAL_AUDIENCES: dict[str, Audience] = {
     ),
 }
 """The planner's typical audiences (the kinds of the dev requests), by what the operator said."""
-
-
-def read_only_engine(url: str) -> Engine:
-    """SQLite opened with mode=ro (a benchmark never writes); other URLs as they are."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return create_engine(f"sqlite:///file:{parsed.database}?mode=ro&uri=true")
-    return create_engine(parsed)
 
 
 def time_audience(session: Session, audience: Audience, repeats: int = 3) -> tuple[int, float]:
@@ -90,7 +83,7 @@ def main() -> None:
         from tools.settings import load_settings
 
         url = load_settings().resolved_database_url
-    engine = read_only_engine(url)
+    engine = readonly_engine(url)
     baseline = time_baseline(engine)
     print(f"baseline: read the transaction columns into pandas   {baseline * 1000:9.1f} ms")
     print(f"{'audience':40s} {'households':>10s} {'ms':>9s} {'x faster':>9s}")

@@ -17,6 +17,7 @@ from types import ModuleType
 import pytest
 from sqlalchemy.orm import Session
 
+from coupondesk.commands.plan import readonly_engine
 from tools.segments import data_today, select_audience
 
 FULL_DB_URL = os.environ.get("COUPONDESK_FULL_DB_URL", "")
@@ -42,7 +43,7 @@ BENCH_MODULE = _bench()
 
 @pytest.fixture(scope="module")
 def full_session() -> Iterator[Session]:
-    engine = BENCH_MODULE.read_only_engine(FULL_DB_URL)
+    engine = readonly_engine(FULL_DB_URL)
     with Session(engine) as session:
         yield session
         session.rollback()
