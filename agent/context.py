@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from coupondesk.tools.campaigns.allocation import AllocationConfig, Candidate
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.llm import ChatModel
+from coupondesk.tools.policy.rules import Policy
+from coupondesk.tools.settings import Settings
 from sqlalchemy import Engine
-
-from tools.allocation import AllocationConfig, Candidate
-from tools.llm import ChatModel
-from tools.offer import Offer
-from tools.policy import Policy
-from tools.settings import Settings
 
 
 class CandidateScorer(Protocol):

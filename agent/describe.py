@@ -6,9 +6,9 @@ household id or one household's data).
 
 from __future__ import annotations
 
-from tools.offer import Offer
-from tools.plan import Audience
-from tools.scope_names import catalog_names, join_en
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import Audience
+from coupondesk.tools.catalog.scope_names import catalog_names, join_en
 
 
 def money(value: float) -> str:
@@ -18,7 +18,7 @@ def money(value: float) -> str:
 
 def scope_phrase(departments: list[str], categories: list[str]) -> str:
     """ "SOUP", "DELI and PASTRY", or "everything" for an empty scope (catalog spelling, for
-    the operator; customer copy uses tools.scope_names.scope_label instead)."""
+    the operator; customer copy uses coupondesk.tools.catalog.scope_names.scope_label instead)."""
     return join_en(catalog_names(departments, categories)) or "everything"
 
 

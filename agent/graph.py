@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from coupondesk.agent import nodes
+from coupondesk.agent.context import AgentContext
+from coupondesk.agent.state import CampaignState
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
-
-from agent import nodes
-from agent.context import AgentContext
-from agent.state import CampaignState
 
 
 def build_graph(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:

@@ -12,17 +12,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Literal
 
+from coupondesk.agent.context import AgentContext
+from coupondesk.agent.describe import describe_audience, describe_offer, money
+from coupondesk.agent.state import CampaignState, Event
+from coupondesk.tools.campaigns.allocation import AllocationConfig, Candidate, allocate
+from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
+from coupondesk.tools.policy.verdict import Violation
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlalchemy.orm import Session
-
-from agent.context import AgentContext
-from agent.describe import describe_audience, describe_offer, money
-from agent.state import CampaignState, Event
-from tools.allocation import AllocationConfig, Candidate, allocate
-from tools.plan import CampaignPlan
-from tools.proposal import CopyVariant, Proposal, RecipientRow
-from tools.verdict import Violation
 
 Update = dict[str, Any]
 
@@ -49,9 +48,9 @@ def _plan_of(state: CampaignState) -> CampaignPlan:
 
 def plan(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Read the request (or apply the operator's latest revision) into a CampaignPlan."""
-    from agent.planner import plan_request
-    from agent.revision import revise_plan
-    from tools.guardrails import check_offer
+    from coupondesk.agent.planning.planner import plan_request
+    from coupondesk.agent.planning.revision import revise_plan
+    from coupondesk.tools.policy.guardrails import check_offer
 
     started = time.perf_counter()
     ctx = runtime.context
@@ -98,9 +97,9 @@ def route_after_plan(state: CampaignState) -> Literal["audience", "propose"]:
 
 def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Who qualifies: the audience filters, minus households the contact rules protect."""
-    from tools.guardrails import frequency_capped, stacking_conflicts
-    from tools.profiles import segment_summary
-    from tools.segments import select_audience
+    from coupondesk.tools.policy.guardrails import frequency_capped, stacking_conflicts
+    from coupondesk.tools.queries.profiles import segment_summary
+    from coupondesk.tools.queries.segments import select_audience
 
     started = time.perf_counter()
     ctx = runtime.context
@@ -188,7 +187,7 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
 
 def allocation_config(ctx: AgentContext, parsed: CampaignPlan) -> AllocationConfig:
     """The ranking's economics, with the policy's liability limits and the plan's holdout."""
-    from tools.guardrails import max_discount_per_coupon
+    from coupondesk.tools.policy.guardrails import max_discount_per_coupon
 
     base = ctx.allocation
     return AllocationConfig(
@@ -249,7 +248,7 @@ def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Upd
 
 def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Copy variants: the LLM's words, the template's facts, each checked (redrafts bounded)."""
-    from tools.copywriter import draft_copy as write_copy
+    from coupondesk.tools.copy.copywriter import draft_copy as write_copy
 
     started = time.perf_counter()
     ctx = runtime.context
@@ -306,7 +305,7 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
 
 def check(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Hold the whole campaign against the policy: offer, audience, money, contact rules."""
-    from tools.guardrails import check_plan
+    from coupondesk.tools.policy.guardrails import check_plan
 
     started = time.perf_counter()
     ctx = runtime.context
@@ -351,7 +350,7 @@ def route_after_check(
 
 def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
     """Everything the operator reviews, from the state (also for a blocked plan)."""
-    from tools.guardrails import requires_two_operators
+    from coupondesk.tools.policy.guardrails import requires_two_operators
 
     parsed = _plan_of(state)
     allocation = state.get("allocation") or {}
@@ -414,7 +413,7 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
 
 def propose(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Store the proposal (status proposed) so the operator can decide, now or after a restart."""
-    from tools.campaigns import save_proposal
+    from coupondesk.tools.campaigns.records import save_proposal
 
     started = time.perf_counter()
     ctx = runtime.context
@@ -480,9 +479,9 @@ def route_after_review(state: CampaignState) -> Literal["dispatch", "plan", "rep
 
 def dispatch(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Issue the codes of the approved proposal; a refusal returns to review with the reason."""
-    from tools.dispatch import dispatch as issue_codes
-    from tools.dispatch import mark_approved
-    from tools.errors import RefusedError
+    from coupondesk.tools.campaigns.dispatch import dispatch as issue_codes
+    from coupondesk.tools.campaigns.dispatch import mark_approved
+    from coupondesk.tools.errors import RefusedError
 
     started = time.perf_counter()
     ctx = runtime.context
@@ -532,7 +531,7 @@ def route_after_dispatch(state: CampaignState) -> Literal["review", "report"]:
 
 def report(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Close the thread: record a rejection, or summarise what was dispatched."""
-    from tools.campaigns import reject
+    from coupondesk.tools.campaigns.records import reject
 
     ctx = runtime.context
     decision = state.get("decision") or {}

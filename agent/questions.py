@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from coupondesk.tools.errors import BadInputError, CoupondeskError, LLMError
+from coupondesk.tools.llm import ChatModel, ToolSpec, system, user
 from sqlalchemy.orm import Session
-
-from tools.errors import BadInputError, CoupondeskError, LLMError
-from tools.llm import ChatModel, ToolSpec, system, user
 
 QUESTION_START = re.compile(
     r"^\s*(how|what|which|who|whom|when|where|why|is|are|was|were|do|does|did|can|could|"
@@ -44,7 +43,7 @@ MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month
 
 
 def _mentions_an_offer(text: str) -> bool:
-    from tools.quantities import find_claims
+    from coupondesk.tools.policy.quantities import find_claims
 
     return any(c.kind in ("percent_off", "amount_off") for c in find_claims(text))
 
@@ -141,7 +140,7 @@ def read_product_phrase(text: str) -> str | None:
 
 def _scope(session: Session, phrase: str | None) -> tuple[list[str], list[str], str]:
     """Catalog departments/categories for the phrase (best match), and words for the answer."""
-    from tools.catalog import catalog_lookup
+    from coupondesk.tools.catalog.lookup import catalog_lookup
 
     if phrase is None:
         return [], [], "anything"
@@ -158,8 +157,8 @@ def _scope(session: Session, phrase: str | None) -> tuple[list[str], list[str], 
 
 
 def _campaign_answer(session: Session, campaign_id: int, retail: bool) -> dict[str, Any]:
-    from tools.errors import NotFoundError
-    from tools.questions import campaign_summary, retail_campaign_summary
+    from coupondesk.tools.errors import NotFoundError
+    from coupondesk.tools.queries.questions import campaign_summary, retail_campaign_summary
 
     if not retail:
         try:
@@ -189,7 +188,12 @@ def _campaign_answer(session: Session, campaign_id: int, retail: bool) -> dict[s
 
 def answer_by_rules(question: str, *, session: Session, today: date) -> dict[str, Any] | None:
     """The deterministic router: the common questions, or None when it does not recognise one."""
-    from tools.questions import count_households_bought, data_period, sales_summary, top_categories
+    from coupondesk.tools.queries.questions import (
+        count_households_bought,
+        data_period,
+        sales_summary,
+        top_categories,
+    )
 
     text = question.strip()
     lowered = text.lower()
@@ -249,7 +253,7 @@ def answer_by_rules(question: str, *, session: Session, today: date) -> dict[str
 
 
 def _tools(session: Session) -> dict[str, tuple[ToolSpec, Callable[..., Any]]]:
-    from tools import questions
+    from coupondesk.tools.queries import questions
 
     functions: list[Callable[..., Any]] = [
         questions.count_households_bought, questions.sales_summary, questions.top_categories,
@@ -266,7 +270,7 @@ def answer_with_tools(
     The text is used only when it is grounded (see `grounded`); otherwise the operator is
     told the endpoint's answer was withheld, never shown a number the tools did not return.
     """
-    from tools.llm.chat import assistant_tool_calls, tool_result
+    from coupondesk.tools.llm.chat import assistant_tool_calls, tool_result
 
     tools = _tools(session)
     messages = [

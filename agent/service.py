@@ -14,16 +14,14 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from langgraph.types import Command
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
-from agent.checkpoint import open_checkpointer
-from agent.context import AgentContext, CandidateScorer
-from agent.graph import build_graph
-from agent.state import Event
-from tools.allocation import Candidate
-from tools.campaigns import (
+from coupondesk.agent.checkpoint import open_checkpointer
+from coupondesk.agent.context import AgentContext, CandidateScorer
+from coupondesk.agent.graph import build_graph
+from coupondesk.agent.state import Event
+from coupondesk.tools.campaigns.allocation import Candidate
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.proposal import Proposal
+from coupondesk.tools.campaigns.records import (
     CampaignRow,
     audit_trail,
     campaign_row,
@@ -32,14 +30,15 @@ from tools.campaigns import (
     load_proposal,
     record_approval,
 )
-from tools.db.migrate import is_current
-from tools.db.session import check_reachable, get_engine
-from tools.errors import BadInputError, NotFoundError, NotReadyError, RefusedError
-from tools.llm import ChatModel
-from tools.offer import Offer
-from tools.policy import Policy, policy_from_settings
-from tools.proposal import Proposal
-from tools.settings import Settings
+from coupondesk.tools.db.migrate import is_current
+from coupondesk.tools.db.session import check_reachable, get_engine
+from coupondesk.tools.errors import BadInputError, NotFoundError, NotReadyError, RefusedError
+from coupondesk.tools.llm import ChatModel
+from coupondesk.tools.policy.rules import Policy, policy_from_settings
+from coupondesk.tools.settings import Settings
+from langgraph.types import Command
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 EventSink = Callable[[Event], None]
 
@@ -79,7 +78,7 @@ class LazyScorer:
 
     def _model_scorer(self) -> CandidateScorer:
         if self._scorer is None:
-            from agent.scoring import ModelScorer
+            from coupondesk.tools.scoring.serving_scorer import ModelScorer
 
             self._scorer = ModelScorer(self._settings, self._engine)
         return self._scorer
@@ -130,7 +129,7 @@ class CampaignDesk:
         """The chat model, created on first use (the local one loads its weights lazily)."""
         if self._llm is not None:
             return self._llm
-        from tools.llm import make_llm
+        from coupondesk.tools.llm import make_llm
 
         return make_llm(self.settings)
 
@@ -146,7 +145,7 @@ class CampaignDesk:
             return self._today
         if self.settings.today is not None:
             return self.settings.today
-        from tools.segments import data_today
+        from coupondesk.tools.queries.segments import data_today
 
         with Session(self.engine) as session:
             return data_today(session)
@@ -183,7 +182,7 @@ class CampaignDesk:
         return name
 
     def context(self) -> AgentContext:
-        """The run-scoped dependencies every graph run gets (see agent.context)."""
+        """The run-scoped dependencies every graph run gets (see coupondesk.agent.context)."""
         return AgentContext(
             settings=self.settings, engine=self.engine, policy=self.policy, llm=self.llm,
             scorer=self.scorer, today=self.today,
@@ -215,8 +214,8 @@ class CampaignDesk:
         self, request: str, *, operator: str | None = None, on_event: EventSink | None = None
     ) -> Proposal:
         """Plan, score, allocate, draft and check a campaign; stops at the approval point."""
-        from agent.planner import clean_request
-        from tools.campaigns import create_campaign
+        from coupondesk.agent.planning.planner import clean_request
+        from coupondesk.tools.campaigns.records import create_campaign
 
         self.ensure_ready()
         clean_request(request)  # bad input is refused before the campaign row exists
@@ -234,7 +233,7 @@ class CampaignDesk:
     def _ensure_models(self) -> None:
         """Fail before creating anything when the production scorer has no trained models."""
         if isinstance(self.scorer, LazyScorer):
-            from models.registry import has_model
+            from coupondesk.models.registry import has_model
 
             if not all(has_model(self.settings.models_dir, n) for n in ("acceptance", "behaviour")):
                 raise NotReadyError(
@@ -246,8 +245,8 @@ class CampaignDesk:
         self, campaign_id: int, graph_input: Any, on_event: EventSink | None, actor: str
     ) -> dict[str, Any]:
         """Run the graph; if a step fails, the campaign's audit log says which and why."""
-        from tools.campaigns import audit
-        from tools.errors import CoupondeskError
+        from coupondesk.tools.campaigns.records import audit
+        from coupondesk.tools.errors import CoupondeskError
 
         try:
             return self._run(campaign_id, graph_input, on_event)
@@ -262,7 +261,7 @@ class CampaignDesk:
         on_event: EventSink | None = None,
     ) -> Proposal:
         """Apply the operator's change in words and re-run everything after the plan."""
-        from agent.planner import clean_request
+        from coupondesk.agent.planning.planner import clean_request
 
         self.ensure_ready()
         clean_request(change, kind="change")  # else the resumed thread would die in plan
@@ -281,7 +280,7 @@ class CampaignDesk:
         still stands. Writing the decision as the review's answer puts the thread back on its
         path, so the operator's retry re-plans instead of being refused from then on.
         """
-        from agent.nodes import review_update
+        from coupondesk.agent.nodes import review_update
 
         config = {"configurable": {"thread_id": str(campaign_id)}}
         with open_checkpointer(self.settings) as saver:
@@ -341,7 +340,7 @@ class CampaignDesk:
 
     def _dispatch_without_thread(self, campaign_id: int, operator: str, needed: int) -> int:
         """Dispatch from the stored proposal when the agent thread is gone (checkpoints lost)."""
-        from tools.dispatch import dispatch, mark_approved
+        from coupondesk.tools.campaigns.dispatch import dispatch, mark_approved
 
         if not mark_approved(self.engine, campaign_id, required_approvals=needed):
             raise RefusedError(f"campaign {campaign_id} needs {needed} approvals")
@@ -353,7 +352,7 @@ class CampaignDesk:
 
     def reject(self, campaign_id: int, *, operator: str | None = None, reason: str) -> CampaignRow:
         """Reject the campaign; it will never issue a code."""
-        from tools.campaigns import reject
+        from coupondesk.tools.campaigns.records import reject
 
         self.ensure_ready()
         who = self.operator_name(operator)
@@ -419,7 +418,7 @@ class CampaignDesk:
 
     def ask(self, question: str) -> dict[str, Any]:
         """Answer a free question from the query tools (see agent/questions.py)."""
-        from agent.questions import answer_question
+        from coupondesk.agent.questions import answer_question
 
         if not question.strip():
             raise BadInputError("the question is empty")

@@ -38,9 +38,9 @@ def run(desk: Any, request: str) -> tuple[float, dict[str, float], int]:
 
 
 def main() -> None:
-    from agent.service import CampaignDesk
-    from tools.llm.fake import FakeChatModel
-    from tools.settings import load_settings
+    from coupondesk.agent.service import CampaignDesk
+    from coupondesk.tools.llm.fake import FakeChatModel
+    from coupondesk.tools.settings import load_settings
 
     requests = sys.argv[1:] or DEFAULT_REQUESTS
     settings = load_settings()

@@ -15,13 +15,13 @@ import statistics
 import time
 
 import pandas as pd
+from coupondesk.tools.campaigns.plan import Audience, DemographicFilter
+from coupondesk.tools.queries.segments import data_today, select_audience
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from coupondesk.commands.plan import readonly_engine
-from tools.plan import Audience, DemographicFilter
-from tools.segments import data_today, select_audience
 
 FROZEN = ["FRZN MEAT/MEAT DINNERS", "FROZEN PIZZA", "FRZN VEGETABLE/VEG DSH"]
 TYPICAL_AUDIENCES: dict[str, Audience] = {
@@ -80,7 +80,7 @@ def main() -> None:
     if args.database_url:
         url = args.database_url
     else:
-        from tools.settings import load_settings
+        from coupondesk.tools.settings import load_settings
 
         url = load_settings().resolved_database_url
     engine = readonly_engine(url)

@@ -63,10 +63,10 @@ def main() -> None:
     args = parser.parse_args()
     models_dir = args.models_dir
     if models_dir is None:
-        from tools.settings import load_settings
+        from coupondesk.tools.settings import load_settings
 
         models_dir = load_settings().models_dir
-    from models.registry import read_card
+    from coupondesk.models.registry import read_card
 
     card = read_card(models_dir)
     if card is None:

@@ -14,17 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
-from tools.db.migrate import upgrade
-from tools.db.session import get_engine
-from tools.ingest import (
+from coupondesk.tools.data.ingest import (
     LOAD_ORDER,
     ingest_completejourney,
     prepare_tables,
     read_completejourney_tables,
     table_counts,
 )
+from coupondesk.tools.db.migrate import upgrade
+from coupondesk.tools.db.session import get_engine
+from sqlalchemy import create_engine
 
 
 def time_coupondesk(url: str) -> tuple[float, dict[str, int]]:

@@ -29,11 +29,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.copywriter import CopyVariant, draft_copy  # noqa: E402
-from tools.llm.chat import ChatMessage, ChatModel, ChatResult, LLMInfo  # noqa: E402
-from tools.llm.local import LocalChatModel, llamacpp_available  # noqa: E402
-from tools.offer import Offer  # noqa: E402
-from tools.policy import load_policy  # noqa: E402
+from coupondesk.tools.campaigns.offer import Offer  # noqa: E402
+from coupondesk.tools.copy.copywriter import CopyVariant, draft_copy  # noqa: E402
+from coupondesk.tools.llm.chat import ChatMessage, ChatModel, ChatResult, LLMInfo  # noqa: E402
+from coupondesk.tools.llm.local import LocalChatModel, llamacpp_available  # noqa: E402
+from coupondesk.tools.policy.rules import load_policy  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "requests_dev.jsonl"
 DESIGN_FIGURES = {

@@ -17,9 +17,9 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import models  # noqa: E402,F401
-from models.frames import RetailFrames  # noqa: E402
-from tools.offer import Offer  # noqa: E402
+import coupondesk.models  # noqa: E402,F401
+from coupondesk.models.frames import RetailFrames  # noqa: E402
+from coupondesk.tools.campaigns.offer import Offer  # noqa: E402
 
 
 def _offers(frames: RetailFrames, count: int) -> list[Offer]:
@@ -37,9 +37,9 @@ def _offers(frames: RetailFrames, count: int) -> list[Offer]:
 def _load_frames(from_package: bool) -> RetailFrames:
     if from_package:
         return RetailFrames.from_completejourney()
-    from tools.db.session import get_engine
-    from tools.frames import load_frames
-    from tools.settings import load_settings
+    from coupondesk.tools.data.frames import load_frames
+    from coupondesk.tools.db.session import get_engine
+    from coupondesk.tools.settings import load_settings
 
     return load_frames(get_engine(load_settings().resolved_database_url))
 
@@ -47,8 +47,7 @@ def _load_frames(from_package: bool) -> RetailFrames:
 def bench(models_dir: Path, frames: RetailFrames, n_offers: int) -> dict[str, float]:
     """Time both acceptance models on every household x n_offers; returns the rates."""
     import torch
-
-    from tools.scoring import Scorer
+    from coupondesk.tools.scoring.score import Scorer
 
     torch.set_num_threads(2)
     offers = _offers(frames, n_offers)
@@ -88,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     models_dir = args.models_dir
     if models_dir is None:
-        from tools.settings import load_settings
+        from coupondesk.tools.settings import load_settings
 
         models_dir = load_settings().models_dir
     bench(models_dir, _load_frames(args.from_package), args.offers)

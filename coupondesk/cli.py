@@ -15,7 +15,7 @@ import click
 from click_default_group import DefaultGroup
 
 from coupondesk.output import fail, fail_usage
-from tools.errors import CoupondeskError
+from coupondesk.tools.errors import CoupondeskError
 
 # A 2-core box: torch/OpenMP spin-waiting threads steal the core the UI or the DB needs.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -47,7 +47,7 @@ class CoupondeskGroup(DefaultGroup):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """coupondesk: plan, check, approve and dispatch coupon campaigns."""
-    from tools.settings import load_settings
+    from coupondesk.tools.settings import load_settings
 
     try:
         ctx.obj = load_settings()

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from tools.errors import BadInputError, CoupondeskError
+from coupondesk.tools.errors import BadInputError, CoupondeskError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,9 +9,13 @@ model score tens of thousands of household-offer pairs per second on two cores.
 from __future__ import annotations
 
 import torch
+from coupondesk.models.encoder import (
+    BasketBertConfig,
+    BasketEncoder,
+    BasketPreTrainedModel,
+    TabularNormaliser,
+)
 from torch import nn
-
-from models.encoder import BasketBertConfig, BasketEncoder, BasketPreTrainedModel, TabularNormaliser
 
 
 class AcceptanceTransformer(BasketPreTrainedModel):

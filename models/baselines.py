@@ -14,9 +14,8 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from coupondesk.models.config import LightGBMConfig
 from sklearn.linear_model import LogisticRegression
-
-from models.config import LightGBMConfig
 
 
 def _signed_log(x: np.ndarray) -> np.ndarray:

@@ -8,9 +8,13 @@ P(buy in 7/14/28 days), P(buy in each top department in 28 days) (logits), spend
 from __future__ import annotations
 
 import torch
+from coupondesk.models.encoder import (
+    BasketBertConfig,
+    BasketEncoder,
+    BasketPreTrainedModel,
+    TabularNormaliser,
+)
 from torch import nn
-
-from models.encoder import BasketBertConfig, BasketEncoder, BasketPreTrainedModel, TabularNormaliser
 
 SPEND_SCALE = 100.0
 """Spend targets are divided by this for training (dollars = output * SPEND_SCALE)."""

@@ -12,16 +12,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
-
-from models.features import (
+from coupondesk.models.features import (
     acceptance_features,
     behaviour_features,
     campaign_scope,
     category_weights,
 )
-from models.history import History
-from models.sequences import BasketTable, build_sequences
-from models.tasks import BEHAVIOUR_HORIZONS, TOP_DEPARTMENTS, dept_target
+from coupondesk.models.history import History
+from coupondesk.models.sequences import BasketTable, build_sequences
+from coupondesk.models.tasks import BEHAVIOUR_HORIZONS, TOP_DEPARTMENTS, dept_target
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from coupondesk.models.sequences import BASKET_NUMERIC, MAX_BASKET_CATEGORIES, N_NUMERIC
 from torch import nn
 from transformers import BertConfig, BertModel, PreTrainedModel
-
-from models.sequences import BASKET_NUMERIC, MAX_BASKET_CATEGORIES, N_NUMERIC
 
 N_CONTENT_NUMERIC = 5
 """The first numeric inputs describe the basket's contents (hidden when a basket is masked);

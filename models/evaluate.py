@@ -1,4 +1,4 @@
-"""The training-and-evaluation run behind `coupondesk train` / `eval` and `models.train.train_all`.
+"""The training-and-evaluation run behind `coupondesk train` / `eval` and `coupondesk.models.train.train_all`.
 
 One run does, for each task: an earlier time fold (tuning, calibration, the serving choice),
 then the issue's exact split (train rows only -> test metrics), for the transformer (several
@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-
-from models import registry
-from models.baselines import LogisticBaseline, fit_lightgbm, predict_lightgbm
-from models.calibration import Calibrator, fit_calibrator
-from models.config import TrainConfig
-from models.datasets import BEHAVIOUR_TARGETS, acceptance_tensors, behaviour_tensors
-from models.features import campaign_scope
-from models.frames import RetailFrames
-from models.history import History, to_days
-from models.metrics import (
+from coupondesk.models import registry
+from coupondesk.models.baselines import LogisticBaseline, fit_lightgbm, predict_lightgbm
+from coupondesk.models.calibration import Calibrator, fit_calibrator
+from coupondesk.models.config import TrainConfig
+from coupondesk.models.datasets import BEHAVIOUR_TARGETS, acceptance_tensors, behaviour_tensors
+from coupondesk.models.features import campaign_scope
+from coupondesk.models.frames import RetailFrames
+from coupondesk.models.history import History, to_days
+from coupondesk.models.metrics import (
     bootstrap_ci,
     classification_report,
     expected_calibration_error,
@@ -35,8 +34,8 @@ from models.metrics import (
     rmse,
     roc_auc,
 )
-from models.sequences import BasketTable
-from models.tasks import (
+from coupondesk.models.sequences import BasketTable
+from coupondesk.models.tasks import (
     ACCEPTANCE_FOLD_DATE,
     ACCEPTANCE_FOLD_END,
     ACCEPTANCE_SPLIT_DATE,
@@ -50,7 +49,7 @@ from models.tasks import (
     behaviour_cutoffs_until,
     behaviour_rows,
 )
-from models.train import (
+from coupondesk.models.train import (
     Progress,
     finetune_acceptance,
     finetune_behaviour,

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from coupondesk.models.history import History, to_days
 from scipy import sparse
-
-from models.history import History, to_days
 
 WINDOWS: tuple[int, ...] = (7, 14, 28, 56, 91)
 """Look-back windows in days for visit and spend counts (plus all history)."""
@@ -514,7 +513,7 @@ def add_department_features(
     history: History, cutoff: float, table: pd.DataFrame, departments: tuple[str, ...] | None = None
 ) -> pd.DataFrame:
     """Per top department: baskets with it in the last 28/91 days and days since last bought."""
-    from models.tasks import TOP_DEPARTMENTS
+    from coupondesk.models.tasks import TOP_DEPARTMENTS
 
     names = departments or TOP_DEPARTMENTS
     code = {name: i for i, name in enumerate(history.departments)}

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from models.frames import RetailFrames
+from coupondesk.models.frames import RetailFrames
 
 UNKNOWN = "UNKNOWN"
 """Token/label for a missing catalog department or category."""

@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-
-from models.baselines import LogisticBaseline
-from models.calibration import Calibrator
-from models.frames import RetailFrames
-from models.serving import AcceptanceModel, BehaviourModel
+from coupondesk.models.baselines import LogisticBaseline
+from coupondesk.models.calibration import Calibrator
+from coupondesk.models.frames import RetailFrames
+from coupondesk.models.serving import AcceptanceModel, BehaviourModel
 
 CARD = "card.json"
 ACCEPTANCE_NAMES = ("acceptance-transformer", "acceptance-lightgbm", "acceptance-logistic")
@@ -225,7 +224,7 @@ def load_acceptance(models_dir: Path, name: str) -> AcceptanceModel:
     path = Path(models_dir) / name
     calibrator = Calibrator.from_json(json.loads((path / "calibration.json").read_text()))
     if name == "acceptance-transformer":
-        from models.acceptance import AcceptanceTransformer
+        from coupondesk.models.acceptance import AcceptanceTransformer
 
         model = AcceptanceTransformer.from_pretrained(path)
         model.eval()
@@ -248,14 +247,14 @@ def load_behaviour(models_dir: Path, name: str) -> BehaviourModel:
     calibrators = {t: Calibrator.from_json(c)
                    for t, c in json.loads((path / "calibration.json").read_text()).items()}
     if name == "behaviour-transformer":
-        from models.behaviour import BehaviourTransformer
+        from coupondesk.models.behaviour import BehaviourTransformer
 
         model = BehaviourTransformer.from_pretrained(path)
         model.eval()
         return BehaviourModel(name, "transformer", calibrators,
                               list(model.config.tab_feature_names), model)
     if name == "behaviour-lightgbm":
-        from models.datasets import BEHAVIOUR_TARGETS
+        from coupondesk.models.datasets import BEHAVIOUR_TARGETS
 
         boosters = {t: lgb.Booster(model_file=str(path / f"{t}.txt")) for t in BEHAVIOUR_TARGETS}
         names = json.loads((path / "features.json").read_text())

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from models.history import History
+from coupondesk.models.history import History
 
 MAX_BASKET_CATEGORIES = 16
 """Categories kept per basket token (the largest by spend); 96% of baskets have fewer."""

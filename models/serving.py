@@ -14,13 +14,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import torch
-
-from models.acceptance import AcceptanceTransformer
-from models.baselines import predict_lightgbm
-from models.behaviour import BehaviourTransformer
-from models.calibration import Calibrator
-from models.datasets import BEHAVIOUR_TARGETS, sequence_tensors
-from models.features import (
+from coupondesk.models.acceptance import AcceptanceTransformer
+from coupondesk.models.baselines import predict_lightgbm
+from coupondesk.models.behaviour import BehaviourTransformer
+from coupondesk.models.calibration import Calibrator
+from coupondesk.models.datasets import BEHAVIOUR_TARGETS, sequence_tensors
+from coupondesk.models.features import (
     OfferScope,
     PurchaseMatrices,
     add_department_features,
@@ -28,9 +27,9 @@ from models.features import (
     household_features,
     pair_features,
 )
-from models.history import History
-from models.sequences import BasketTable
-from models.train import behaviour_outputs
+from coupondesk.models.history import History
+from coupondesk.models.sequences import BasketTable
+from coupondesk.models.train import behaviour_outputs
 
 
 @dataclass

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from models.history import EPOCH, History, to_days
+from coupondesk.models.history import EPOCH, History, to_days
 
 ACCEPTANCE_SPLIT_DATE = pd.Timestamp("2017-08-08")
 """Train on campaigns whose window ended before this day; test on those starting on/after it."""

@@ -15,15 +15,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from coupondesk.models.acceptance import AcceptanceTransformer
+from coupondesk.models.behaviour import SPEND_SCALE, BehaviourTransformer
+from coupondesk.models.config import FinetuneConfig, TrainConfig
+from coupondesk.models.datasets import BEHAVIOUR_TARGETS, TensorSet, sequence_tensors
+from coupondesk.models.encoder import BasketBertConfig, BasketBertForMaskedBaskets
+from coupondesk.models.history import History
+from coupondesk.models.sequences import BasketTable
 from torch import nn
-
-from models.acceptance import AcceptanceTransformer
-from models.behaviour import SPEND_SCALE, BehaviourTransformer
-from models.config import FinetuneConfig, TrainConfig
-from models.datasets import BEHAVIOUR_TARGETS, TensorSet, sequence_tensors
-from models.encoder import BasketBertConfig, BasketBertForMaskedBaskets
-from models.history import History
-from models.sequences import BasketTable
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as training advances (the CLI draws bars from it)."""
@@ -444,7 +443,7 @@ def train_all(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and save every model; returns the model card (also written to disk)."""
-    from models.evaluate import run_training
+    from coupondesk.models.evaluate import run_training
 
     return run_training(frames, Path(models_dir), config=config or TrainConfig(),
                         progress=progress or no_progress)

@@ -38,8 +38,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _load_slice(engine: Engine) -> None:
-    from tools.db.migrate import upgrade
-    from tools.ingest import ingest_completejourney
+    from coupondesk.tools.data.ingest import ingest_completejourney
+    from coupondesk.tools.db.migrate import upgrade
 
     upgrade(engine)
     ingest_completejourney(engine, households=set(SLICE_HOUSEHOLDS))
@@ -48,7 +48,7 @@ def _load_slice(engine: Engine) -> None:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated SQLite file holding the real-data slice (built once per test session)."""
-    from tools.db.session import get_engine
+    from coupondesk.tools.db.session import get_engine
 
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'slice.db'}"
     _load_slice(get_engine(url))
@@ -89,7 +89,7 @@ def make_pg_database(admin_url: str) -> tuple[str, str]:
 
 
 def drop_pg_database(admin_url: str, name: str) -> None:
-    from tools.db.session import get_engine
+    from coupondesk.tools.db.session import get_engine
 
     get_engine.cache_clear()
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -101,7 +101,7 @@ def drop_pg_database(admin_url: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def pg_url(pg_server: str) -> Iterator[str]:
     """A scratch PostgreSQL database holding the same real-data slice, dropped afterwards."""
-    from tools.db.session import get_engine
+    from coupondesk.tools.db.session import get_engine
 
     name, url = make_pg_database(pg_server)
     try:
@@ -120,9 +120,8 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 def _clone_pg(admin_url: str, template_url: str) -> tuple[str, str]:
     """A new database copied from the slice database (fast: CREATE DATABASE ... TEMPLATE)."""
+    from coupondesk.tools.db.session import get_engine
     from sqlalchemy.engine import make_url
-
-    from tools.db.session import get_engine
 
     template = make_url(template_url).database
     get_engine(template_url).dispose()  # a template must have no open connections
@@ -148,7 +147,7 @@ def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     from sqlalchemy.engine import make_url
 
     if request.param == "sqlite":
-        from tools.db.session import get_engine
+        from coupondesk.tools.db.session import get_engine
 
         source_url = str(request.getfixturevalue("sqlite_url"))
         with get_engine(source_url).connect() as connection:  # fold the WAL into the file

@@ -21,7 +21,7 @@ from pydantic_settings import (
 )
 
 DEFAULT_HOME = Path("~/.local/share/coupondesk")
-DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+DEFAULT_POLICY = Path(__file__).parent / "policy" / "policy.toml"
 
 
 def _default_operator() -> str:
@@ -130,9 +130,8 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings once; a broken value or file becomes a one-line ConfigError."""
+    from coupondesk.tools.errors import ConfigError
     from pydantic import ValidationError
-
-    from tools.errors import ConfigError
 
     try:
         return Settings(**overrides)

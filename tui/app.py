@@ -1,7 +1,7 @@
 """The coupondesk terminal app: screen routing, global bindings and the factory.
 
 Screens do the work (tui/screens/); this module only wires them. `make_app` takes the desk
-(agent.service.CampaignDesk in production, a FakeDesk in tests) and the setup hooks, so tests
+(coupondesk.agent.service.CampaignDesk in production, a FakeDesk in tests) and the setup hooks, so tests
 inject fakes the way posting's `make_posting` and harlequin's tests do.
 """
 
@@ -13,19 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from coupondesk.tools.settings import Settings
+from coupondesk.tui.desk import Desk
+from coupondesk.tui.screens.campaigns import CampaignsScreen
+from coupondesk.tui.screens.home import HomeScreen
+from coupondesk.tui.screens.policy import PolicyScreen
+from coupondesk.tui.screens.settings import SettingsScreen
+from coupondesk.tui.screens.setup import SetupRunner, SetupScreen
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-
-from tools.settings import Settings
-from tui.desk import Desk
-from tui.screens.campaigns import CampaignsScreen
-from tui.screens.home import HomeScreen
-from tui.screens.policy import PolicyScreen
-from tui.screens.settings import SettingsScreen
-from tui.screens.setup import SetupRunner, SetupScreen
 
 NAVIGATION = (
     ("chat", "Chat", "Requests, agent steps and the proposal under review"),
@@ -124,7 +123,7 @@ def default_needs_setup(settings: Settings, desk: Desk) -> Callable[[], bool]:
     """Setup is needed unless the database is migrated and both serving models exist."""
 
     def needs_setup() -> bool:
-        from tools.setup import models_ready
+        from coupondesk.tools.data.setup import models_ready
 
         try:
             desk.ensure_ready()
@@ -144,12 +143,12 @@ def make_app(
 ) -> CampaignApp:
     """Build the app; tests pass a FakeDesk and `needs_setup=lambda: False`."""
     if desk is None:
-        from agent.service import CampaignDesk
+        from coupondesk.agent.service import CampaignDesk
 
         desk = CampaignDesk(settings)  # type: ignore[assignment]
     assert desk is not None
     if setup_runner is None:
-        from tools.setup import run_setup
+        from coupondesk.tools.data.setup import run_setup
 
         setup_runner = run_setup
     return CampaignApp(

@@ -1,6 +1,6 @@
 """What the TUI needs from the desk, as a Protocol, and how the operator's text is routed.
 
-The app talks to `agent.service.CampaignDesk` (the same object the CLI uses) and to nothing
+The app talks to `coupondesk.agent.service.CampaignDesk` (the same object the CLI uses) and to nothing
 else; tests hand it a FakeDesk with the same methods. Declaring the surface here keeps the
 screens typed without importing the agent (and its LangGraph/torch dependencies) at import time.
 """
@@ -11,16 +11,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from tools.campaigns import CampaignRow
-    from tools.policy import Policy
-    from tools.proposal import Proposal
-    from tools.settings import Settings
+    from coupondesk.tools.campaigns.proposal import Proposal
+    from coupondesk.tools.campaigns.records import CampaignRow
+    from coupondesk.tools.policy.rules import Policy
+    from coupondesk.tools.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 
 
 class Outcome(Protocol):
-    """What `approve` returns (agent.service.ApprovalOutcome)."""
+    """What `approve` returns (coupondesk.agent.service.ApprovalOutcome)."""
 
     campaign_id: int
     status: str
@@ -31,7 +31,7 @@ class Outcome(Protocol):
 
 
 class Desk(Protocol):
-    """The operations of agent.service.CampaignDesk that the TUI calls."""
+    """The operations of coupondesk.agent.service.CampaignDesk that the TUI calls."""
 
     settings: Settings
 
@@ -67,10 +67,10 @@ class Desk(Protocol):
 def is_question(text: str) -> bool:
     """True when the operator asked something rather than requested a campaign.
 
-    The same rule as the CLI (agent.questions.is_question: a request names a discount, a
+    The same rule as the CLI (coupondesk.agent.questions.is_question: a request names a discount, a
     question reads like one); a leading "?" forces a question, a leading "!" a campaign request.
     """
-    from agent.questions import is_question as reads_as_question
+    from coupondesk.agent.questions import is_question as reads_as_question
 
     stripped = text.strip()
     if stripped.startswith("!"):

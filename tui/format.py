@@ -1,6 +1,6 @@
 """Plain-words formatting shared by the screens: money, dates, statuses, errors.
 
-Offer and audience sentences come from agent.describe (the same words the CLI prints); this
+Offer and audience sentences come from coupondesk.agent.describe (the same words the CLI prints); this
 module only adds what is particular to a terminal: status badges that read without colour and
 one-line error text.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from coupondesk.agent.describe import money
 from rich.text import Text
 
-from agent.describe import money
-
 if TYPE_CHECKING:
-    from tools.proposal import Proposal
+    from coupondesk.tools.campaigns.proposal import Proposal
 
 STATUS_STYLES: dict[str, str] = {
     "draft": "dim",
@@ -69,7 +68,7 @@ def validity(proposal: Proposal) -> str:
 
 def error_words(error: BaseException) -> tuple[str, str]:
     """(title, message) for a notification; CoupondeskError messages are written for operators."""
-    from tools.errors import CoupondeskError
+    from coupondesk.tools.errors import CoupondeskError
 
     if isinstance(error, CoupondeskError):
         return error.title, error.message

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from tools.campaigns import CampaignRow
-    from tools.proposal import Proposal
-    from tui.desk import Outcome
+    from coupondesk.tools.campaigns.proposal import Proposal
+    from coupondesk.tools.campaigns.records import CampaignRow
+    from coupondesk.tui.desk import Outcome
 
 AgentJob = Literal["propose", "revise", "ask", "approve", "reject", "load"]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from tools.settings import Settings
+from coupondesk.tools.settings import Settings
 
 
 @click.command(name="tui")
 @click.pass_obj
 def tui(settings: Settings) -> None:
     """Open the terminal UI (runs setup first if needed, with progress)."""
-    from tui.app import run_app
+    from coupondesk.tui.app import run_app
 
     run_app(settings)
 

@@ -1,6 +1,6 @@
 """Campaign commands: propose, revise, approve, reject, campaigns, show, ask.
 
-All of them go through agent.service.CampaignDesk, the same object the TUI uses.
+All of them go through coupondesk.agent.service.CampaignDesk, the same object the TUI uses.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json, json_option
-from tools.settings import Settings
+from coupondesk.tools.settings import Settings
 
 
 def _desk(settings: Settings) -> Any:
     """The CampaignDesk (imported here: `coupondesk --help` must not load LangGraph)."""
-    from agent.service import CampaignDesk
+    from coupondesk.agent.service import CampaignDesk
 
     return CampaignDesk(settings)
 

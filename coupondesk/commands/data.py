@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from coupondesk.output import emit_json, json_option
-from tools.settings import Settings
+from coupondesk.tools.settings import Settings
 
 
 @click.command()
@@ -18,7 +18,7 @@ from tools.settings import Settings
 def setup(settings: Settings, no_train: bool, retrain: bool, as_json: bool) -> None:
     """Migrate the database, load The Complete Journey, and train the models (idempotent)."""
     from coupondesk.progress import StepProgress
-    from tools.setup import run_setup
+    from coupondesk.tools.data.setup import run_setup
 
     with StepProgress() as progress:
         report = run_setup(settings, progress, train=not no_train, force_train=retrain)
@@ -56,9 +56,9 @@ def setup(settings: Settings, no_train: bool, retrain: bool, as_json: bool) -> N
 @click.pass_obj
 def import_(settings: Settings, directory: Path, as_json: bool) -> None:
     """Load your own retailer data from DIRECTORY (CSV or parquet; see README for columns)."""
-    from tools.db.migrate import upgrade
-    from tools.db.session import check_reachable, get_engine
-    from tools.importer import import_directory
+    from coupondesk.tools.data.importer import import_directory
+    from coupondesk.tools.db.migrate import upgrade
+    from coupondesk.tools.db.session import check_reachable, get_engine
 
     engine = get_engine(settings.resolved_database_url)
     check_reachable(engine)

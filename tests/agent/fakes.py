@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from tools.allocation import Candidate
-from tools.offer import Offer
+from coupondesk.tools.campaigns.allocation import Candidate
+from coupondesk.tools.campaigns.offer import Offer
 
 
 class ScriptedScorer:

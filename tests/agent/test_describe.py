@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from agent.describe import describe_audience, describe_offer
-from tools.offer import Offer
-from tools.plan import Audience, DemographicFilter
+from coupondesk.agent.describe import describe_audience, describe_offer
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import Audience, DemographicFilter
 
 
 @pytest.mark.parametrize(

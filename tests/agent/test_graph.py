@@ -6,17 +6,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from coupondesk.agent.graph import build_graph
+from coupondesk.agent.service import CampaignDesk
+from coupondesk.tools.db.schema import Campaign, Holdout, IssuedCoupon
+from coupondesk.tools.db.session import get_engine
+from coupondesk.tools.errors import BadInputError, RefusedError
+from coupondesk.tools.llm.fake import FakeChatModel
+from coupondesk.tools.settings import Settings
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from agent.graph import build_graph
-from agent.service import CampaignDesk
 from tests.agent.fakes import ScriptedScorer
-from tools.db.schema import Campaign, Holdout, IssuedCoupon
-from tools.db.session import get_engine
-from tools.errors import BadInputError, RefusedError
-from tools.llm.fake import FakeChatModel
-from tools.settings import Settings
 
 TODAY = date(2018, 1, 2)
 REQUEST = "10% off soup to households that haven't shopped in 20 days, budget $300, valid 7 days"

@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from coupondesk.agent.planning.planner import plan_request
+from coupondesk.agent.planning.revision import revise_plan
+from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.llm import ChatModel
+from coupondesk.tools.policy.rules import Policy, load_policy
 from sqlalchemy.orm import Session
-
-from agent.planner import plan_request
-from agent.revision import revise_plan
-from tools.llm import ChatModel
-from tools.plan import CampaignPlan
-from tools.policy import Policy, load_policy
 
 HERE = Path(__file__).parent
 SHARED_DEV = HERE.parents[2] / "shared" / "data" / "requests_dev.jsonl"
@@ -116,7 +115,7 @@ def score_plan(request: str, plan: CampaignPlan, expect: dict[str, Any]) -> list
 
 @pytest.fixture(scope="module")
 def session(sqlite_url: str) -> Iterator[Session]:
-    from tools.db.session import get_engine
+    from coupondesk.tools.db.session import get_engine
 
     with Session(get_engine(sqlite_url)) as opened:
         yield opened
@@ -124,7 +123,7 @@ def session(sqlite_url: str) -> Iterator[Session]:
 
 @pytest.fixture(scope="module")
 def today(session: Session) -> date:
-    from tools.segments import data_today
+    from coupondesk.tools.queries.segments import data_today
 
     return data_today(session)
 
@@ -137,8 +136,8 @@ def policy() -> Policy:
 @pytest.fixture(scope="module")
 def fake_llm() -> ChatModel:
     """The FAKE backend exactly as settings build it (not capable: the planner is rules-only)."""
-    from tools.llm import make_llm
-    from tools.settings import Settings
+    from coupondesk.tools.llm import make_llm
+    from coupondesk.tools.settings import Settings
 
     return make_llm(Settings(llm_backend="fake"))
 
@@ -181,7 +180,7 @@ def test_accuracy_on_our_own_requests(plan_of: PlanOf) -> None:
 
 
 def test_the_fake_llm_is_never_asked(session: Session, policy: Policy, today: date) -> None:
-    from tools.llm.fake import FakeChatModel
+    from coupondesk.tools.llm.fake import FakeChatModel
 
     llm = FakeChatModel(default="{}")
     plan_request(DEV_CASES[0]["request"], session=session, policy=policy, llm=llm, today=today)
@@ -340,7 +339,7 @@ def test_the_request_is_data_not_instructions(plan_of: PlanOf) -> None:
 
 
 def test_an_empty_request_is_refused(session: Session, policy: Policy, today: date) -> None:
-    from tools.errors import BadInputError
+    from coupondesk.tools.errors import BadInputError
 
     with pytest.raises(BadInputError):
         plan_request("   ", session=session, policy=policy, today=today)
@@ -452,7 +451,7 @@ def _llm_plan(**changes: Any) -> str:
 def test_a_capable_llm_settles_what_the_rules_could_not(
     session: Session, policy: Policy, today: date
 ) -> None:
-    from tools.llm.fake import FakeChatModel
+    from coupondesk.tools.llm.fake import FakeChatModel
 
     rules = plan_request(VAGUE, session=session, policy=policy, today=today)
     assert rules.offer.value == 0 and any(q.startswith("Discount:") for q in rules.questions)
@@ -467,7 +466,7 @@ def test_a_capable_llm_settles_what_the_rules_could_not(
 def test_the_rules_win_and_invented_numbers_are_dropped(
     session: Session, policy: Policy, today: date
 ) -> None:
-    from tools.llm.fake import FakeChatModel
+    from coupondesk.tools.llm.fake import FakeChatModel
 
     request = "15% off soup for households lapsed 30 days, valid 6 days"
     llm = FakeChatModel([_llm_plan(offer__value=20, budget=5000)], capable=True)
@@ -481,7 +480,7 @@ def test_the_rules_win_and_invented_numbers_are_dropped(
 def test_an_unusable_llm_answer_leaves_the_rules_plan(
     session: Session, policy: Policy, today: date, reply: str
 ) -> None:
-    from tools.llm.fake import FakeChatModel
+    from coupondesk.tools.llm.fake import FakeChatModel
 
     llm = FakeChatModel([reply], capable=True)
     plan = plan_request(VAGUE, session=session, policy=policy, llm=llm, today=today)

@@ -6,20 +6,20 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy.orm import Session
-
-from agent.questions import (
+from coupondesk.agent.questions import (
     answer_question,
     grounded,
     is_question,
     read_period,
     read_product_phrase,
 )
-from models.frames import RetailFrames
+from coupondesk.models.frames import RetailFrames
+from coupondesk.tools.db.session import get_engine
+from coupondesk.tools.llm import ToolCall
+from coupondesk.tools.llm.fake import FakeChatModel
+from sqlalchemy.orm import Session
+
 from tests.conftest import SLICE_HOUSEHOLDS
-from tools.db.session import get_engine
-from tools.llm import ToolCall
-from tools.llm.fake import FakeChatModel
 
 TODAY = date(2018, 1, 2)
 

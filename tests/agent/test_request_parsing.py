@@ -1,13 +1,12 @@
-"""Which quantity of a request is which field (agent.request_parsing): no database needed."""
+"""Which quantity of a request is which field (coupondesk.agent.planning.parsing): no database needed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-
-from agent.request_parsing import question_label, read_request
-from agent.scope_phrases import find_scope_phrases
+from coupondesk.agent.planning.parsing import question_label, read_request
+from coupondesk.agent.planning.scope_phrases import find_scope_phrases
 
 ROLE_TABLE: list[tuple[str, dict[str, Any]]] = [
     # validity

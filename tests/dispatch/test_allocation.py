@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from tools.allocation import (
+from coupondesk.tools.campaigns.allocation import (
     AllocationConfig,
     Candidate,
     allocate,
     expected_discount,
     in_holdout,
 )
-from tools.offer import Offer
+from coupondesk.tools.campaigns.offer import Offer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 PCT = Offer(kind="percent_off", value=15, valid_days=7, categories=["COFFEE"])
 AMT = Offer(kind="amount_off", value=5, min_spend=25, valid_days=14)

@@ -6,17 +6,21 @@ import threading
 from datetime import date
 
 import pytest
+from coupondesk.tools.campaigns.dispatch import CODE_ALPHABET, dispatch, mark_approved, new_code
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
+from coupondesk.tools.campaigns.records import (
+    create_campaign,
+    record_approval,
+    reject,
+    save_proposal,
+)
+from coupondesk.tools.db.schema import Campaign, Holdout, IssuedCoupon
+from coupondesk.tools.db.session import get_engine
+from coupondesk.tools.errors import RefusedError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
-
-from tools.campaigns import create_campaign, record_approval, reject, save_proposal
-from tools.db.schema import Campaign, Holdout, IssuedCoupon
-from tools.db.session import get_engine
-from tools.dispatch import CODE_ALPHABET, dispatch, mark_approved, new_code
-from tools.errors import RefusedError
-from tools.offer import Offer
-from tools.plan import CampaignPlan
-from tools.proposal import CopyVariant, Proposal, RecipientRow
 
 
 def households(url: str) -> list[int]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+from coupondesk.models.frames import RetailFrames
+from coupondesk.tools.data.frames import load_frames
+from coupondesk.tools.db.session import get_engine
 
-from models.frames import RetailFrames
 from tests.conftest import SLICE_HOUSEHOLDS
-from tools.db.session import get_engine
-from tools.frames import load_frames
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:

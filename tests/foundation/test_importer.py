@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from coupondesk.tools.data.importer import import_directory
+from coupondesk.tools.data.ingest import table_counts
+from coupondesk.tools.db.migrate import upgrade
+from coupondesk.tools.db.session import get_engine
+from coupondesk.tools.errors import BadInputError
 from sqlalchemy import text
 
 from coupondesk.cli import main
-from tools.db.migrate import upgrade
-from tools.db.session import get_engine
-from tools.errors import BadInputError
-from tools.importer import import_directory
-from tools.ingest import table_counts
 
 TX_HEADER = (
     "household_id,store_id,basket_id,product_id,quantity,sales_value,retail_disc,"

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 import pytest
-from sqlalchemy import text
-
-from tests.conftest import SLICE_HOUSEHOLDS
-from tools.db.migrate import upgrade
-from tools.db.session import get_engine
-from tools.ingest import (
+from coupondesk.tools.data.ingest import (
     ingest_completejourney,
     prepare_tables,
     read_completejourney_tables,
     slice_sources,
     table_counts,
 )
+from coupondesk.tools.db.migrate import upgrade
+from coupondesk.tools.db.session import get_engine
+from sqlalchemy import text
+
+from tests.conftest import SLICE_HOUSEHOLDS
 
 FULL_COUNTS = {
     "transactions": 1_469_307,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from coupondesk.tools.db.migrate import current_revision, downgrade, head_revision, upgrade
+from coupondesk.tools.db.schema import Base
+from coupondesk.tools.db.session import get_engine
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.conftest import drop_pg_database, make_pg_database
-from tools.db.migrate import current_revision, downgrade, head_revision, upgrade
-from tools.db.schema import Base
-from tools.db.session import get_engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -6,9 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from tools.errors import ConfigError
-from tools.settings import load_settings
+from coupondesk.tools.errors import ConfigError
+from coupondesk.tools.settings import load_settings
 
 
 def test_defaults_live_under_home(isolated_home: Path) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.policy.rules import Policy
 from hypothesis import strategies as st
-
-from tools.offer import Offer
-from tools.policy import Policy
 
 ALLOWED_CATEGORIES = [
     "TEAS", "SOUP", "BREAD", "BEEF", "COOKIES/CONES", "FLUID MILK PRODUCTS", "BABY FOODS",

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.copy.terms import render_terms
+from coupondesk.tools.policy.guardrails import check_copy
+from coupondesk.tools.policy.rules import Policy, load_policy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.guardrails.strategies import EN_LABELS, ZH_LABELS, valid_offers
-from tools.guardrails import check_copy
-from tools.offer import Offer
-from tools.policy import Policy, load_policy
-from tools.terms import render_terms
 
 POLICY = load_policy()
 SHARED_EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "copy_examples.jsonl"

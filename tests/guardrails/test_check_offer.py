@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.policy.guardrails import check_offer
+from coupondesk.tools.policy.rules import Policy, load_policy
 from hypothesis import given, settings
 
 from tests.guardrails.strategies import any_offers, valid_offers
-from tools.guardrails import check_offer
-from tools.offer import Offer
-from tools.policy import Policy, load_policy
 
 POLICY = load_policy()
 

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
-
-from tools.db.schema import Base, Campaign, Household, IssuedCoupon, Product
-from tools.guardrails import (
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import Audience, CampaignPlan
+from coupondesk.tools.db.schema import Base, Campaign, Household, IssuedCoupon, Product
+from coupondesk.tools.policy.guardrails import (
     check_plan,
     frequency_capped,
     max_discount_per_coupon,
@@ -18,9 +17,9 @@ from tools.guardrails import (
     requires_two_operators,
     stacking_conflicts,
 )
-from tools.offer import Offer
-from tools.plan import Audience, CampaignPlan
-from tools.policy import load_policy
+from coupondesk.tools.policy.rules import load_policy
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 POLICY = load_policy()
 TODAY = date(2017, 12, 1)

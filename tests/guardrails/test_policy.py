@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tools.errors import ConfigError
-from tools.policy import DEFAULT_POLICY_PATH, RULES, load_policy, policy_from_settings
-from tools.settings import Settings
+from coupondesk.tools.errors import ConfigError
+from coupondesk.tools.policy.rules import (
+    DEFAULT_POLICY_PATH,
+    RULES,
+    load_policy,
+    policy_from_settings,
+)
+from coupondesk.tools.settings import Settings
 
 
 def test_default_policy_loads_with_catalog_spelling() -> None:
@@ -74,7 +78,7 @@ def test_settings_override_the_two_operator_threshold() -> None:
 def test_every_rule_id_the_guardrails_emit_is_documented() -> None:
     import re
 
-    import tools.guardrails as guardrails
+    import coupondesk.tools.policy.guardrails as guardrails
 
     source = Path(guardrails.__file__).read_text("utf-8")
     emitted = set(re.findall(r'"((?:offer|plan|copy)\.[a-z_]+)"', source))

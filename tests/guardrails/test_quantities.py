@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tools.quantities import (
+from coupondesk.tools.policy.quantities import (
     find_claims,
     normalize_with_offsets,
     parse_duration_days,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from coupondesk.prompts import render
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.copy.terms import format_money, percent_to_zhe, render_terms
 from jinja2 import UndefinedError
-
-from prompts import render
-from tools.offer import Offer
-from tools.terms import format_money, percent_to_zhe, render_terms
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from coupondesk.tools.campaigns.offer import Offer
 
 from tests.llm.fake_openai_server import FakeOpenAIServer, running_server
-from tools.offer import Offer
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def fake_server() -> Iterator[FakeOpenAIServer]:
 @pytest.fixture
 def openai_model(fake_server: FakeOpenAIServer):  # type: ignore[no-untyped-def]
     """The real openai backend pointed at the fake server, with backoff sleeps recorded."""
-    from tools.llm.openai_compat import OpenAIChatModel
+    from coupondesk.tools.llm.openai_compat import OpenAIChatModel
 
     sleeps: list[float] = []
     model = OpenAIChatModel(
@@ -38,7 +38,7 @@ def openai_model(fake_server: FakeOpenAIServer):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def policy():  # type: ignore[no-untyped-def]
     """The packaged default discount policy."""
-    from tools.policy import load_policy
+    from coupondesk.tools.policy.rules import load_policy
 
     return load_policy()
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from tools.copy_hook import check_hook, clean_hook, scope_words
-from tools.copywriter import fallback_hooks
-from tools.offer import Offer
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.copy.copywriter import fallback_hooks
+from coupondesk.tools.copy.hook import check_hook, clean_hook, scope_words
 
 
 @pytest.mark.parametrize(
@@ -101,7 +100,7 @@ def test_plural_and_singular_both_count_as_on_topic() -> None:
     ],
 )
 def test_template_hooks_pass_the_hook_checks(offer: Offer) -> None:
-    from tools.scope_names import scope_names
+    from coupondesk.tools.catalog.scope_names import scope_names
 
     hooks = fallback_hooks(offer, "en")
     assert len(hooks) >= 3 and len(set(hooks)) == len(hooks)
@@ -122,14 +121,14 @@ def test_template_hooks_pass_the_hook_checks(offer: Offer) -> None:
     ],
 )
 def test_invented_words_are_caught(hook: str, unknown: list[str]) -> None:
-    from tools.copy_hook import unknown_words
+    from coupondesk.tools.copy.hook import unknown_words
 
     words = [w.lower() for w in hook.replace(".", " ").replace(",", " ").split()]
     assert unknown_words(words, allowed=["coffee", "candy"]) == unknown
 
 
 def test_scope_words_are_always_allowed() -> None:
-    from tools.copy_hook import check_hook
+    from coupondesk.tools.copy.hook import check_hook
 
     verdict = check_hook("Kibble and more for your pets", scope=["kibble"])
     assert "hook.unknown_word" not in {v.rule for v in verdict.violations}

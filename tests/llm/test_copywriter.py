@@ -6,15 +6,15 @@ import re
 from typing import Any
 
 import pytest
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.copy.copywriter import TONES, draft_copy
+from coupondesk.tools.errors import BadInputError, LLMError
+from coupondesk.tools.llm.fake import FakeChatModel
+from coupondesk.tools.llm.openai_compat import OpenAIChatModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.llm.fake_openai_server import FakeOpenAIServer, status, text
-from tools.copywriter import TONES, draft_copy
-from tools.errors import BadInputError, LLMError
-from tools.llm.fake import FakeChatModel
-from tools.llm.openai_compat import OpenAIChatModel
-from tools.offer import Offer
 
 SEGMENT = "households that have not shopped in 40 days"
 
@@ -324,7 +324,7 @@ junk = st.sampled_from(
 def test_every_variant_of_a_valid_offer_passes(
     offer: Offer, reply: str, language: str, policy: Any
 ) -> None:
-    from tools.guardrails import check_offer
+    from coupondesk.tools.policy.guardrails import check_offer
 
     if not check_offer(offer, policy).ok:
         return

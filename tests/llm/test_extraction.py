@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import pytest
-
-from tools.errors import LLMError
-from tools.llm.extraction import choose_option, extract_plan
-from tools.llm.fake import FakeChatModel
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm.extraction import choose_option, extract_plan
+from coupondesk.tools.llm.fake import FakeChatModel
 
 REQUEST = "Give 10% off soup to households that haven't shopped in 40 days, budget $800, 7 days."
 PLAN: dict[str, Any] = {

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 
 import pytest
-
-from tools.errors import ConfigError
-from tools.llm import describe_llm, make_llm
-from tools.llm.local import LocalChatModel
-from tools.llm.openai_compat import OpenAIChatModel
-from tools.settings import Settings
+from coupondesk.tools.errors import ConfigError
+from coupondesk.tools.llm import describe_llm, make_llm
+from coupondesk.tools.llm.local import LocalChatModel
+from coupondesk.tools.llm.openai_compat import OpenAIChatModel
+from coupondesk.tools.settings import Settings
 
 
 def test_local_is_the_default_and_loads_nothing() -> None:
@@ -60,7 +59,7 @@ def test_importing_the_package_imports_no_heavy_dependency() -> None:
     import subprocess
 
     code = (
-        "import sys, tools.llm, tools.copywriter; "
+        "import sys, coupondesk.tools.llm, coupondesk.tools.copy.copywriter; "
         "heavy = ('torch', 'transformers', 'openai', 'textual'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )

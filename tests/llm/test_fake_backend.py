@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from tools.errors import LLMError
-from tools.llm import ToolCall, ToolSpec, make_llm, system, user
-from tools.llm.fake import FakeChatModel
-from tools.settings import Settings
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm import ToolCall, ToolSpec, make_llm, system, user
+from coupondesk.tools.llm.fake import FakeChatModel
+from coupondesk.tools.settings import Settings
 
 
 def test_answers_in_order_and_records_requests() -> None:
@@ -66,8 +65,8 @@ def test_settings_select_the_fake_backend() -> None:
 
 
 def test_settings_fake_writes_valid_hooks_so_cli_runs_show_llm_copy(policy: Any) -> None:
-    from tools.copywriter import draft_copy
-    from tools.offer import Offer
+    from coupondesk.tools.campaigns.offer import Offer
+    from coupondesk.tools.copy.copywriter import draft_copy
 
     offer = Offer(kind="percent_off", value=10, valid_days=7, categories=["SOUP"])
     llm = make_llm(Settings(llm_backend="fake"))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from coupondesk.tools.llm.json_output import extract_json, parse_model
 from pydantic import BaseModel
-
-from tools.llm.json_output import extract_json, parse_model
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tools.errors import LLMError
-from tools.llm import local as local_module
-from tools.llm.chat import system, user
-from tools.llm.local import LocalChatModel, resolve_engine
-from tools.llm.local_engines import cut_at_stop, plain_messages
-from tools.llm.smollm2_file import SMOLLM2_GGUF, smollm2_gguf_path
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm import local as local_module
+from coupondesk.tools.llm.chat import system, user
+from coupondesk.tools.llm.local import LocalChatModel, resolve_engine
+from coupondesk.tools.llm.local_engines import cut_at_stop, plain_messages
+from coupondesk.tools.llm.smollm2_file import SMOLLM2_GGUF, smollm2_gguf_path
 
 
 class StandInLlama:
@@ -182,8 +181,8 @@ def test_engine_helpers() -> None:
     reason="loads the real SmolLM2 (~40 s): set COUPONDESK_TEST_LOCAL_LLM=1",
 )
 def test_real_smollm2_writes_hooks_and_copy_passes(policy: Any) -> None:
-    from tools.copywriter import draft_copy
-    from tools.offer import Offer
+    from coupondesk.tools.campaigns.offer import Offer
+    from coupondesk.tools.copy.copywriter import draft_copy
 
     llm = LocalChatModel(engine="transformers")
     llm.warm_up()
@@ -237,7 +236,7 @@ class _TinyModel:
 
 
 def _transformers_engine(fail: bool = False) -> Any:
-    from tools.llm.local_engines import TransformersEngine
+    from coupondesk.tools.llm.local_engines import TransformersEngine
 
     engine = TransformersEngine(Path("unused.gguf"))
     engine._tokenizer = _TinyTokenizer()
@@ -266,10 +265,10 @@ def test_warm_up_does_not_break_other_threads_importing_transformers() -> None:
 
     code = (
         "import os; os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'\n"
-        "from tools.llm.local import LocalChatModel\n"
+        "from coupondesk.tools.llm.local import LocalChatModel\n"
         "LocalChatModel(engine='transformers').warm_up()\n"
         "import time; time.sleep(0.5)\n"
-        "import models.registry\n"
+        "import coupondesk.models.registry\n"
         "print('imported')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

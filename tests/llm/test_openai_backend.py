@@ -5,11 +5,11 @@ from __future__ import annotations
 import socket
 
 import pytest
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm.chat import ToolSpec, assistant_tool_calls, system, tool_result, user
+from coupondesk.tools.llm.openai_compat import OpenAIChatModel
 
 from tests.llm.fake_openai_server import FakeOpenAIServer, Reply, status, text, tool_call
-from tools.errors import LLMError
-from tools.llm.chat import ToolSpec, assistant_tool_calls, system, tool_result, user
-from tools.llm.openai_compat import OpenAIChatModel
 
 SCHEMA = {
     "title": "Answer",

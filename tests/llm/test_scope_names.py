@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from tools.offer import Offer
-from tools.scope_names import friendly_name, scope_label
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.catalog.scope_names import friendly_name, scope_label
 
 
 @pytest.mark.parametrize(

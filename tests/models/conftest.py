@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import coupondesk.models  # noqa: F401  (sets OMP_WAIT_POLICY before torch/LightGBM load)
 import pytest
-
-import models  # noqa: F401  (sets OMP_WAIT_POLICY before torch/LightGBM load)
-from models.frames import RetailFrames
+from coupondesk.models.frames import RetailFrames
 
 SLICE = tuple(range(8, 2501, 8))
 """Every 8th household, as in tests/conftest.py."""
@@ -26,8 +25,8 @@ def trained(small_frames: RetailFrames, tmp_path_factory: pytest.TempPathFactory
     """(models_dir, card, seconds) of a tiny-config training run on the slice."""
     import time
 
-    from models.config import tiny_config
-    from models.train import train_all
+    from coupondesk.models.config import tiny_config
+    from coupondesk.models.train import train_all
 
     models_dir = tmp_path_factory.mktemp("models") / "models"
     started = time.perf_counter()

@@ -9,16 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from models.features import (
+from coupondesk.models.features import (
     PurchaseMatrices,
     add_department_features,
     campaign_scope,
     household_features,
 )
-from models.frames import RetailFrames
-from models.history import History, to_days
-from models.sequences import BasketTable, build_sequences
+from coupondesk.models.frames import RetailFrames
+from coupondesk.models.history import History, to_days
+from coupondesk.models.sequences import BasketTable, build_sequences
 
 CUTOFF = pd.Timestamp("2017-08-08")
 
@@ -107,7 +106,7 @@ def test_next_basket_pretraining_targets_ignore_the_future(
     histories: tuple[History, History]
 ) -> None:
     """The next-basket objective reads windows after pseudo-cutoffs, never at/after the cutoff."""
-    from models.train import next_basket_targets, pretraining_rows
+    from coupondesk.models.train import next_basket_targets, pretraining_rows
 
     original, altered = histories
     cutoff = to_days(CUTOFF)

@@ -8,14 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
-from models import registry
-from models.calibration import Calibrator, fit_calibrator
-from models.features import campaign_scope
-from models.frames import RetailFrames
-from models.history import History, to_days
-from models.sequences import BasketTable
-from models.serving import ScoringContext
+from coupondesk.models import registry
+from coupondesk.models.calibration import Calibrator, fit_calibrator
+from coupondesk.models.features import campaign_scope
+from coupondesk.models.frames import RetailFrames
+from coupondesk.models.history import History, to_days
+from coupondesk.models.sequences import BasketTable
+from coupondesk.models.serving import ScoringContext
 
 
 @pytest.fixture(scope="module")

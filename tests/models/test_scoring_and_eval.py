@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
-from models.frames import RetailFrames
-from tools.errors import NotReadyError
-from tools.offer import Offer
-from tools.scoring import Scorer, score
+from coupondesk.models.frames import RetailFrames
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.errors import NotReadyError
+from coupondesk.tools.scoring.score import Scorer, score
 
 
 def _offer(**changes: Any) -> Offer:
@@ -107,8 +106,7 @@ def test_next_visit_follows_each_households_rhythm(
     data) through the public Scorer, and for every behaviour model directly.
     """
     import numpy as np
-
-    from models import registry
+    from coupondesk.models import registry
 
     models_dir, _, _ = trained
     scorer = Scorer(models_dir, lambda: small_frames)

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from models.train import get_lr
+from coupondesk.models.train import get_lr
 
 
 def test_get_lr_is_a_pure_warmup_cosine_schedule() -> None:

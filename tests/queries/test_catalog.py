@@ -1,6 +1,6 @@
 """Catalog lookup: phrases (EN, ZH, by meaning) land on real catalog names, on both databases.
 
-The semantic model loads once per test process (tools.catalog_semantic caches it and the
+The semantic model loads once per test process (coupondesk.tools.catalog.semantic caches it and the
 catalog embeddings), so only the first semantic case pays for it.
 """
 
@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
+from coupondesk.tools.catalog.lookup import catalog_lookup, catalog_names, synonym_problems
 from sqlalchemy.orm import Session
 
 from tests.queries.conftest import Slice
-from tools.catalog import catalog_lookup, catalog_names, synonym_problems
 
 REQUESTS_DEV = Path("/work/shared/data/requests_dev.jsonl")
 
@@ -187,7 +187,7 @@ def test_loading_the_semantic_model_prints_nothing(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """`coupondesk plan --json` must keep stderr for errors: no "Loading weights" bar."""
-    from tools import catalog_semantic
+    from coupondesk.tools.catalog import semantic as catalog_semantic
 
     monkeypatch.setattr(catalog_semantic, "_model", None)  # force a fresh load
     capfd.readouterr()

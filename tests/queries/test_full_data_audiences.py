@@ -15,10 +15,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from coupondesk.tools.queries.segments import data_today, select_audience
 from sqlalchemy.orm import Session
 
 from coupondesk.commands.plan import readonly_engine
-from tools.segments import data_today, select_audience
 
 FULL_DB_URL = os.environ.get("COUPONDESK_FULL_DB_URL", "")
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "audience.py"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from coupondesk.tools.catalog.text import is_merchandise
+from coupondesk.tools.errors import NotFoundError
+from coupondesk.tools.queries.profiles import household_profile, segment_summary
 from sqlalchemy.orm import Session
 
 from tests.queries.conftest import Slice
-from tools.catalog_text import is_merchandise
-from tools.errors import NotFoundError
-from tools.profiles import household_profile, segment_summary
 
 
 def _with_coupon_history(cj: Slice) -> int:

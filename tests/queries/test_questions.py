@@ -6,11 +6,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy.orm import Session
-
-from tests.queries.conftest import Slice
-from tools.catalog_text import is_merchandise
-from tools.db.schema import (
+from coupondesk.tools.catalog.text import is_merchandise
+from coupondesk.tools.db.schema import (
     Approval,
     BudgetAccount,
     BudgetEntry,
@@ -18,8 +15,8 @@ from tools.db.schema import (
     Holdout,
     IssuedCoupon,
 )
-from tools.errors import BadInputError, NotFoundError
-from tools.questions import (
+from coupondesk.tools.errors import BadInputError, NotFoundError
+from coupondesk.tools.queries.questions import (
     campaign_summary,
     count_households_bought,
     data_period,
@@ -28,6 +25,9 @@ from tools.questions import (
     sales_summary,
     top_categories,
 )
+from sqlalchemy.orm import Session
+
+from tests.queries.conftest import Slice
 
 START, END = date(2017, 12, 1), date(2017, 12, 31)  # December, both ends included
 

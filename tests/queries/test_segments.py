@@ -6,12 +6,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy.orm import Session
-
-from tests.queries.conftest import Slice, midnight
-from tools.errors import BadInputError
-from tools.plan import Audience, DemographicFilter
-from tools.segments import (
+from coupondesk.tools.campaigns.plan import Audience, DemographicFilter
+from coupondesk.tools.errors import BadInputError
+from coupondesk.tools.queries.segments import (
     active_households,
     audience_funnel,
     data_today,
@@ -23,6 +20,9 @@ from tools.segments import (
     select_audience,
     top_spenders,
 )
+from sqlalchemy.orm import Session
+
+from tests.queries.conftest import Slice, midnight
 
 COOKIES = ["COOKIES/CONES", "COOKIES"]
 CRACKERS = ["CRACKERS/MISC BKD FD"]

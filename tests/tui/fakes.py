@@ -1,6 +1,6 @@
 """FakeDesk: the CampaignDesk surface with canned, deterministic proposals (real models).
 
-Proposals are real tools.proposal.Proposal objects (real CampaignPlan, Offer, CopyVariant,
+Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan, Offer, CopyVariant,
 Violation), so the TUI renders exactly what the agent would hand it. The store is separate
 from the desk so two app instances can share it: that is how a restart is simulated.
 """
@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from agent.service import ApprovalOutcome
-from tools.campaigns import AuditRow, CampaignRow
-from tools.errors import CoupondeskError, NotFoundError, RefusedError
-from tools.offer import Offer
-from tools.plan import Audience, CampaignPlan
-from tools.policy import Policy, load_policy
-from tools.proposal import CopyVariant, Proposal, RecipientRow
-from tools.settings import Settings
-from tools.verdict import Violation
+from coupondesk.agent.service import ApprovalOutcome
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import Audience, CampaignPlan
+from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
+from coupondesk.tools.campaigns.records import AuditRow, CampaignRow
+from coupondesk.tools.errors import CoupondeskError, NotFoundError, RefusedError
+from coupondesk.tools.policy.rules import Policy, load_policy
+from coupondesk.tools.policy.verdict import Violation
+from coupondesk.tools.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 CREATED = datetime(2017, 12, 4, 9, 30)
@@ -116,7 +116,7 @@ class FakeStore:
 
 
 class FakeDesk:
-    """Implements the methods of agent.service.CampaignDesk that the TUI calls."""
+    """Implements the methods of coupondesk.agent.service.CampaignDesk that the TUI calls."""
 
     def __init__(self, settings: Settings, store: FakeStore | None = None, *,
                  step_delay: float = 0.0) -> None:

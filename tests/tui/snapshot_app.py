@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from coupondesk.tools.settings import Settings
+from coupondesk.tui.app import make_app
+
 from tests.tui.fakes import ZH_REQUEST, FakeDesk, make_proposal
-from tools.settings import Settings
-from tui.app import make_app
 
 settings = Settings(operator="alice", llm_backend="fake",
                     home=Path("/tmp/coupondesk-snapshot-home"), database_url="sqlite://")

@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual.message import Message
-from textual.widgets import Button, Input, Static
-
-from tests.tui.conftest import of_type, settle, type_and_send
-from tests.tui.fakes import REQUEST, FakeDesk, FakeStore, make_proposal
-from tools.errors import LLMError, NotReadyError
-from tui.app import CampaignApp
-from tui.messages import (
+from coupondesk.tools.errors import LLMError, NotReadyError
+from coupondesk.tui.app import CampaignApp
+from coupondesk.tui.messages import (
     AgentProgressed,
     ApprovalConfirmed,
     BriefSubmitted,
@@ -23,10 +18,15 @@ from tui.messages import (
     QuestionAnswered,
     RevisionSubmitted,
 )
-from tui.screens.approve_dialog import ApproveDialog
-from tui.screens.campaign_detail import CampaignDetailScreen
-from tui.screens.home import HomeScreen
-from tui.widgets.chat_log import ChatLog
+from coupondesk.tui.screens.approve_dialog import ApproveDialog
+from coupondesk.tui.screens.campaign_detail import CampaignDetailScreen
+from coupondesk.tui.screens.home import HomeScreen
+from coupondesk.tui.widgets.chat_log import ChatLog
+from textual.message import Message
+from textual.widgets import Button, Input, Static
+
+from tests.tui.conftest import of_type, settle, type_and_send
+from tests.tui.fakes import REQUEST, FakeDesk, FakeStore, make_proposal
 
 AppFactory = Callable[..., CampaignApp]
 

@@ -15,6 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from coupondesk.tools.campaigns.allocation import Candidate
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.db.schema import IssuedCoupon
+from coupondesk.tools.db.session import get_engine
+from coupondesk.tools.llm.fake import FakeChatModel
+from coupondesk.tools.settings import Settings
+from coupondesk.tui.app import CampaignApp, make_app
+from coupondesk.tui.screens.approve_dialog import ApproveDialog
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -22,14 +30,6 @@ from textual.widgets import Input
 
 from tests.tui.conftest import settle, type_and_send
 from tests.tui.test_pilot import chat_text
-from tools.allocation import Candidate
-from tools.db.schema import IssuedCoupon
-from tools.db.session import get_engine
-from tools.llm.fake import FakeChatModel
-from tools.offer import Offer
-from tools.settings import Settings
-from tui.app import CampaignApp, make_app
-from tui.screens.approve_dialog import ApproveDialog
 
 REAL_REQUEST = ("15% off COFFEE for households that bought coffee in the last 90 days, "
                 "budget $2,000, valid 7 days")
@@ -56,7 +56,7 @@ def real_settings(sqlite_url: str, isolated_home: Path, tmp_path: Path) -> Setti
 
 
 def real_app(settings: Settings) -> CampaignApp:
-    from agent.service import CampaignDesk
+    from coupondesk.agent.service import CampaignDesk
 
     desk = CampaignDesk(settings, llm=FakeChatModel(default="Good things are waiting for you."),
                         scorer=ScriptedScorer())

@@ -6,17 +6,17 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from coupondesk.tools.errors import NotReadyError
+from coupondesk.tui.app import CampaignApp
+from coupondesk.tui.messages import SetupCompleted, SetupFailed, SetupProgressed
+from coupondesk.tui.screens.home import HomeScreen
+from coupondesk.tui.screens.setup import SetupScreen, StepRow
 from textual.message import Message
 from textual.widgets import Static
 
 from tests.tui.conftest import of_type, settle
 from tests.tui.fakes import FakeDesk
 from tests.tui.test_pilot import rendered
-from tools.errors import NotReadyError
-from tui.app import CampaignApp
-from tui.messages import SetupCompleted, SetupFailed, SetupProgressed
-from tui.screens.home import HomeScreen
-from tui.screens.setup import SetupScreen, StepRow
 
 STEPS = ("migrating database", "loading transactions", "training acceptance model")
 
@@ -73,7 +73,7 @@ async def test_failed_setup_can_be_skipped(
     app_factory: Callable[..., CampaignApp], desk: FakeDesk
 ) -> None:
     def broken(settings: Any, progress: Any) -> Any:
-        raise ImportError("cannot import name 'has_model' from 'models.registry'")
+        raise ImportError("cannot import name 'has_model' from 'coupondesk.models.registry'")
 
     app = app_factory(desk, needs_setup=lambda: True, setup_runner=broken)
     async with app.run_test() as pilot:

@@ -237,8 +237,11 @@ class Campaign(Base):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('draft','proposed','approved','dispatched','rejected')", name="status"
+            "status IN ('draft','proposed','blocked','approved','dispatched','rejected')",
+            name="status",
         ),
+        CheckConstraint("redeemed_discount >= 0", name="redeemed_nonneg"),
+        CheckConstraint("budget_mode IN ('service','export_only')", name="budget_mode"),
         CheckConstraint("budget IS NULL OR budget >= 0", name="budget_nonneg"),
         CheckConstraint("expected_cost IS NULL OR expected_cost >= 0", name="cost_nonneg"),
         Index("ix_campaigns_status", "status"),
@@ -261,6 +264,14 @@ class Campaign(Base):
         DateTime, server_default=func.now(), onupdate=func.now()
     )
     rejected_reason: Mapped[str | None] = mapped_column(Text)
+    budget_mode: Mapped[str] = mapped_column(String(16), default="service",
+                                             server_default="service")
+    """'service': the budget is enforced at redemption; 'export_only': codes are redeemed
+    outside this service, so the worst-case liability rule sizes the campaign instead."""
+    redeemed_discount: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    """Running total of discount granted; redemption checks it against `budget` under the
+    campaign row's lock, in the same transaction as the single-use check."""
+    redeemed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Approval(Base):
@@ -288,6 +299,7 @@ class IssuedCoupon(Base):
         CheckConstraint("kind IN ('percent_off','amount_off')", name="kind"),
         CheckConstraint("status IN ('issued','redeemed','expired','void')", name="status"),
         CheckConstraint("valid_to >= valid_from", name="validity_order"),
+        CheckConstraint("max_discount IS NULL OR max_discount > 0", name="max_discount_positive"),
         Index("ix_issued_coupons_household_valid", "household_id", "valid_from"),
     )
 
@@ -304,6 +316,17 @@ class IssuedCoupon(Base):
     valid_to: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="issued")
     issued_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    max_discount: Mapped[float | None] = mapped_column(Float)
+    """Per-order cap of a percent offer ("15% off, up to $5"); None for amount-off."""
+    variant: Mapped[int | None] = mapped_column(Integer)
+    """Index of the copy variant this household was given."""
+    send_at: Mapped[date | None] = mapped_column(Date)
+    """The day the delivery tool should send this code (validity starts with it)."""
+    assignment_probability: Mapped[float | None] = mapped_column(Float)
+    """Probability with which this household was assigned its arm (exploration, IPS)."""
+    arm: Mapped[str | None] = mapped_column(String(32))
+    """The arm ('percent_off:15') when depth varies by household."""
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Holdout(Base):
@@ -366,6 +389,137 @@ class AuditEntry(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="RESTRICT"))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApiKey(Base):
+    """A redemption-service API key; only its SHA-256 is stored, so a leaked table grants nothing."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        UniqueConstraint("key_hash"),
+        UniqueConstraint("name"),
+        CheckConstraint("role IN ('checkout','operator')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="checkout", server_default="checkout")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OutcomeImport(Base):
+    """One load of outcome files (observed from a store, or simulated); its hash makes it once."""
+
+    __tablename__ = "outcome_imports"
+    __table_args__ = (
+        UniqueConstraint("content_hash"),
+        CheckConstraint("source IN ('observed','simulated')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="RESTRICT")
+    )
+    directory: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    redemptions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    transactions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Redemption(Base):
+    """One redeemed code: through the service, or reported by the store (observed/simulated).
+
+    `code` is unique: a code redeems once, whichever path reports it first.
+    """
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        UniqueConstraint("code"),
+        CheckConstraint("discount >= 0", name="discount_nonneg"),
+        CheckConstraint("basket_total >= 0", name="basket_nonneg"),
+        CheckConstraint("source IN ('service','observed','simulated')", name="source"),
+        Index("ix_redemptions_campaign", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(ForeignKey("issued_coupons.code", ondelete="RESTRICT"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="RESTRICT"))
+    household_id: Mapped[int] = mapped_column(BigInteger)
+    redeemed_at: Mapped[datetime] = mapped_column(DateTime)
+    basket_total: Mapped[float] = mapped_column(Float)
+    discount: Mapped[float] = mapped_column(Float)
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    outcome_import_id: Mapped[int | None] = mapped_column(ForeignKey("outcome_imports.id"))
+
+
+class RedemptionRefusal(Base):
+    """A redemption that was refused (budget exhausted, expired, ...), kept for the readout."""
+
+    __tablename__ = "redemption_refusals"
+    __table_args__ = (Index("ix_redemption_refusals_campaign", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="RESTRICT")
+    )
+    reason: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class IdempotencyKey(Base):
+    """The first answer to a request made with an Idempotency-Key (Stripe's scheme), per API key."""
+
+    __tablename__ = "idempotency_keys"
+
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class OutcomeTransaction(Base):
+    """A transaction line reported after a campaign (observed) or played by the simulator.
+
+    Kept apart from `transactions` so a simulated market never mixes into the retailer's real
+    history; the readout and the uplift training read both, each marked with its source.
+    """
+
+    __tablename__ = "outcome_transactions"
+    __table_args__ = (
+        UniqueConstraint("source", "household_id", "basket_id", "product_id"),
+        CheckConstraint("source IN ('observed','simulated')", name="source"),
+        Index("ix_outcome_transactions_household_ts", "household_id", "transaction_timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    outcome_import_id: Mapped[int] = mapped_column(ForeignKey("outcome_imports.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    household_id: Mapped[int] = mapped_column(BigInteger)
+    store_id: Mapped[int | None] = mapped_column(BigInteger)
+    basket_id: Mapped[int] = mapped_column(BigInteger)
+    product_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[float] = mapped_column(Float)
+    sales_value: Mapped[float] = mapped_column(Float)
+    retail_disc: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    coupon_disc: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    coupon_match_disc: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    week: Mapped[int | None] = mapped_column(Integer)
+    transaction_timestamp: Mapped[datetime] = mapped_column(DateTime)
 
 
 RETAILER_TABLES = (

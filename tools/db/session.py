@@ -10,12 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from coupondesk.tools.errors import ConfigError, NotReadyError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-
-from tools.errors import ConfigError, NotReadyError
 
 
 def is_sqlite(url: str) -> bool:

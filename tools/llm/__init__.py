@@ -7,7 +7,7 @@ neither torch nor openai; the backends import their heavy dependencies when buil
 
 from __future__ import annotations
 
-from tools.llm.chat import (
+from coupondesk.tools.llm.chat import (
     ChatMessage,
     ChatModel,
     ChatResult,
@@ -20,8 +20,8 @@ from tools.llm.chat import (
     tool_result,
     user,
 )
-from tools.llm.factory import describe_llm, make_llm
-from tools.llm.json_output import extract_json
+from coupondesk.tools.llm.factory import describe_llm, make_llm
+from coupondesk.tools.llm.json_output import extract_json
 
 __all__ = [
     "ChatMessage",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
-from tools.errors import LLMError
+from coupondesk.tools.errors import LLMError
 
 Role = Literal["system", "user", "assistant", "tool"]
 JsonMode = Literal["json_schema", "json_object", "plain"]

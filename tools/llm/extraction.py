@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm.chat import ChatModel, user
+from coupondesk.tools.llm.json_output import extract_json
 from pydantic import ValidationError
 
-import prompts
-from tools.errors import LLMError
-from tools.llm.chat import ChatModel, user
-from tools.llm.json_output import extract_json
-from tools.plan import CampaignPlan
+from coupondesk import prompts
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from tools.errors import ConfigError, CoupondeskError
-from tools.llm.chat import ChatModel, LLMInfo
-from tools.settings import Settings
+from coupondesk.tools.errors import ConfigError, CoupondeskError
+from coupondesk.tools.llm.chat import ChatModel, LLMInfo
+from coupondesk.tools.settings import Settings
 
 
 def make_llm(settings: Settings) -> ChatModel:
     """The chat model `settings` selects. Cheap: nothing is loaded or contacted here."""
     if settings.llm_backend == "openai":
-        from tools.llm.openai_compat import OpenAIChatModel
+        from coupondesk.tools.llm.openai_compat import OpenAIChatModel
 
         if not settings.llm_model:
             raise ConfigError("the openai LLM backend needs a model name: set COUPONDESK_LLM_MODEL")
@@ -22,10 +22,10 @@ def make_llm(settings: Settings) -> ChatModel:
             max_retries=settings.llm_max_retries,
         )
     if settings.llm_backend == "fake":
-        from tools.llm.fake import FakeChatModel, echo_scope_hook
+        from coupondesk.tools.llm.fake import FakeChatModel, echo_scope_hook
 
         return FakeChatModel(responder=echo_scope_hook)
-    from tools.llm.local import LocalChatModel
+    from coupondesk.tools.llm.local import LocalChatModel
 
     return LocalChatModel(engine=settings.llm_local_engine)
 

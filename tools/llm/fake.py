@@ -13,8 +13,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tools.errors import LLMError
-from tools.llm.chat import ChatMessage, ChatModel, ChatResult, LLMInfo, ToolCall, ToolSpec
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm.chat import (
+    ChatMessage,
+    ChatModel,
+    ChatResult,
+    LLMInfo,
+    ToolCall,
+    ToolSpec,
+)
 
 ScriptedResponse = str | ChatResult | list[ToolCall] | BaseException
 """Text to answer with, a full result, tool calls to make, or an exception to raise."""

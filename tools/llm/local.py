@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from tools.errors import LLMError
-from tools.llm.chat import ChatMessage, ChatModel, ChatResult, LLMInfo
-from tools.llm.local_engines import LlamaCppEngine, LocalEngine, TransformersEngine
-from tools.llm.smollm2_file import SMOLLM2_NAME, smollm2_gguf_path
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm.chat import ChatMessage, ChatModel, ChatResult, LLMInfo
+from coupondesk.tools.llm.local_engines import LlamaCppEngine, LocalEngine, TransformersEngine
+from coupondesk.tools.llm.smollm2_file import SMOLLM2_NAME, smollm2_gguf_path
 
 EngineChoice = Literal["auto", "transformers", "llamacpp"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tools.llm.chat import ChatMessage, JsonMode
+from coupondesk.tools.llm.chat import ChatMessage, JsonMode
 
 # OpenMP reads this when torch initialises: without it idle worker threads spin and steal the
 # second core (the measured speed then swings between 2 and 9 tokens/s).
@@ -301,9 +301,8 @@ def _quiet_loading() -> Iterator[None]:
     """
     import functools
 
+    from coupondesk.tools.scoring.hf_quiet import quiet_loading
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
-
-    from tools.hf_quiet import quiet_loading
 
     original_tqdm = getattr(gguf_utils, "tqdm", None)
     if original_tqdm is not None:

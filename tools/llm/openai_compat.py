@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 import openai
-
-from tools.errors import LLMError
-from tools.llm.chat import (
+from coupondesk.tools.errors import LLMError
+from coupondesk.tools.llm.chat import (
     ChatMessage,
     ChatModel,
     ChatResult,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from coupondesk.agent.describe import describe_offer
+from coupondesk.tools.campaigns.proposal import Proposal
+from coupondesk.tui.format import money_or_dash, validity
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
-
-from agent.describe import describe_offer
-from tools.proposal import Proposal
-from tui.format import money_or_dash, validity
 
 
 def restatement(proposal: Proposal, operator: str) -> Table:

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from coupondesk.tools.errors import NotFoundError
+from coupondesk.tui.format import day, money_or_dash, status_badge
+from coupondesk.tui.messages import (
+    CampaignLoaded,
+    CampaignRejected,
+    DispatchCompleted,
+    ProposalReady,
+)
+from coupondesk.tui.screens.review import ReviewScreen
+from coupondesk.tui.widgets.action_bar import ActionBar
+from coupondesk.tui.widgets.chat_log import ChatLog
+from coupondesk.tui.widgets.proposal_panel import ProposalPanel
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
-
-from tools.errors import NotFoundError
-from tui.format import day, money_or_dash, status_badge
-from tui.messages import CampaignLoaded, CampaignRejected, DispatchCompleted, ProposalReady
-from tui.screens.review import ReviewScreen
-from tui.widgets.action_bar import ActionBar
-from tui.widgets.chat_log import ChatLog
-from tui.widgets.proposal_panel import ProposalPanel
 
 NO_PROPOSAL = (
     "This campaign has no proposal: the agent stopped before making one (see the audit "

@@ -6,16 +6,15 @@ after a restart: the desk reads them from the database, not from this process's 
 
 from __future__ import annotations
 
+from coupondesk.tui.format import error_words
+from coupondesk.tui.messages import CampaignOpened, CampaignsLoaded
+from coupondesk.tui.widgets.campaign_table import CampaignTable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
-
-from tui.format import error_words
-from tui.messages import CampaignOpened, CampaignsLoaded
-from tui.widgets.campaign_table import CampaignTable
 
 
 class CampaignsScreen(Screen[None]):
@@ -66,7 +65,7 @@ class CampaignsScreen(Screen[None]):
 
     @on(CampaignOpened)
     def _opened(self, message: CampaignOpened) -> None:
-        from tui.screens.campaign_detail import CampaignDetailScreen
+        from coupondesk.tui.screens.campaign_detail import CampaignDetailScreen
 
         self.app.push_screen(CampaignDetailScreen(message.campaign_id))
 

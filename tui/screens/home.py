@@ -5,13 +5,8 @@ Wide terminals put the two side by side; at 80 columns they stack (app.tcss, `-n
 
 from __future__ import annotations
 
-from textual import on, work
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, ProgressBar, Static
-
-from tui.desk import is_question, strip_route_prefix
-from tui.messages import (
+from coupondesk.tui.desk import is_question, strip_route_prefix
+from coupondesk.tui.messages import (
     AgentProgressed,
     BriefSubmitted,
     Failure,
@@ -19,11 +14,15 @@ from tui.messages import (
     QuestionAnswered,
     RevisionSubmitted,
 )
-from tui.screens.review import ReviewScreen
-from tui.widgets.action_bar import ActionBar
-from tui.widgets.chat_log import ChatLog
-from tui.widgets.prompt_input import PromptInput
-from tui.widgets.proposal_panel import ProposalPanel
+from coupondesk.tui.screens.review import ReviewScreen
+from coupondesk.tui.widgets.action_bar import ActionBar
+from coupondesk.tui.widgets.chat_log import ChatLog
+from coupondesk.tui.widgets.prompt_input import PromptInput
+from coupondesk.tui.widgets.proposal_panel import ProposalPanel
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, ProgressBar, Static
 
 WELCOME = (
     "Type a campaign request (English or 中文) and press Enter; the agent's steps appear here. "

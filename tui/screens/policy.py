@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from coupondesk.tools.policy.rules import RULES, Policy
 from rich.markup import escape
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-
-from tools.policy import RULES, Policy
 
 SECTIONS = ("offer", "audience", "frequency", "budget", "stacking", "copy")
 
@@ -74,7 +73,7 @@ class PolicyScreen(Screen[None]):
         try:
             policy: Policy = desk.policy
         except Exception as error:  # a broken policy file is shown, not raised
-            from tui.format import error_words
+            from coupondesk.tui.format import error_words
 
             title, text = error_words(error)
             self.query_one("#policy-sections", Static).update(f"ERROR {title}: {text}")

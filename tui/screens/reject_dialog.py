@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.screens.text_dialog import TextDialog
+from coupondesk.tui.screens.text_dialog import TextDialog
 
 
 class RejectDialog(TextDialog):

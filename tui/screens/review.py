@@ -12,14 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from textual import on, work
-from textual.app import SystemCommand
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.worker import Worker, WorkerState
-
-from tui.format import error_words
-from tui.messages import (
+from coupondesk.tui.format import error_words
+from coupondesk.tui.messages import (
     ActionFailed,
     AgentJob,
     AgentProgressed,
@@ -32,16 +26,21 @@ from tui.messages import (
     RejectionConfirmed,
     RevisionSubmitted,
 )
-from tui.screens.approve_dialog import ApproveDialog
-from tui.screens.reject_dialog import RejectDialog
-from tui.screens.revise_dialog import ReviseDialog
-from tui.widgets.action_bar import ActionBar
-from tui.widgets.chat_log import ChatLog
-from tui.widgets.proposal_panel import ProposalPanel
+from coupondesk.tui.screens.approve_dialog import ApproveDialog
+from coupondesk.tui.screens.reject_dialog import RejectDialog
+from coupondesk.tui.screens.revise_dialog import ReviseDialog
+from coupondesk.tui.widgets.action_bar import ActionBar
+from coupondesk.tui.widgets.chat_log import ChatLog
+from coupondesk.tui.widgets.proposal_panel import ProposalPanel
+from textual import on, work
+from textual.app import SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
-    from tools.proposal import Proposal
-    from tui.desk import Desk
+    from coupondesk.tools.campaigns.proposal import Proposal
+    from coupondesk.tui.desk import Desk
 
 DECISIONS = ("approve", "revise", "reject")
 PROPOSAL_JOBS: tuple[AgentJob, ...] = ("propose", "revise", "ask")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coupondesk.tools.settings import Settings
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,8 +11,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
-
-from tools.settings import Settings
 
 
 class LLMDescribed(Message):
@@ -77,7 +76,7 @@ class SettingsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def _describe(self) -> None:
-        from tools.llm import describe_llm
+        from coupondesk.tools.llm import describe_llm
 
         info = describe_llm(self.app.desk.settings)  # type: ignore[attr-defined]
         self.post_message(LLMDescribed(info.as_dict()))
@@ -88,7 +87,7 @@ class SettingsScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            from tui.format import error_words
+            from coupondesk.tui.format import error_words
 
             title, text = error_words(event.worker.error)
             self.query_one("#llm-table", Static).update(f"ERROR {title}: {text}")

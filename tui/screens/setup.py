@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from coupondesk.tools.settings import Settings
+from coupondesk.tui.format import error_words
+from coupondesk.tui.messages import SetupCompleted, SetupFailed, SetupProgressed
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,10 +21,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
-
-from tools.settings import Settings
-from tui.format import error_words
-from tui.messages import SetupCompleted, SetupFailed, SetupProgressed
 
 SetupRunner = Callable[[Settings, Callable[[str, int, int], None]], Any]
 THROTTLE_SECONDS = 0.1

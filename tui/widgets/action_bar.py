@@ -6,11 +6,10 @@ press the same actions, so there is one code path whichever the operator uses.
 
 from __future__ import annotations
 
+from coupondesk.tools.campaigns.proposal import Proposal
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, ProgressBar, Static
-
-from tools.proposal import Proposal
 
 
 class ActionBar(Horizontal):

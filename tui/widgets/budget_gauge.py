@@ -6,11 +6,10 @@ and a status word say the same thing in text, and the colour (green / amber / re
 
 from __future__ import annotations
 
+from coupondesk.agent.describe import money
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
-
-from agent.describe import money
 
 WARN_SHARE = 0.9
 """Above this share of the budget the gauge turns amber: little room for a wrong estimate."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from coupondesk.tools.campaigns.records import CampaignRow
+from coupondesk.tui.format import day, money_or_dash, status_badge
 from rich.text import Text
 from textual.widgets import DataTable
-
-from tools.campaigns import CampaignRow
-from tui.format import day, money_or_dash, status_badge
 
 COLUMNS = ("#", "status", "operator", "created", "valid", "audience", "cost", "issued",
            "budget", "request")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from coupondesk.tools.campaigns.proposal import CopyVariant
+from coupondesk.tools.policy.rules import RULES
+from coupondesk.tui.format import pass_badge
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
-
-from tools.policy import RULES
-from tools.proposal import CopyVariant
-from tui.format import pass_badge
 
 COPY_RULES = sorted(rule for rule in RULES if rule.startswith("copy."))
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from coupondesk.tui.messages import BriefSubmitted
 from textual.binding import Binding
 from textual.widgets import Input
-
-from tui.messages import BriefSubmitted
 
 
 class PromptInput(Input):

@@ -6,20 +6,19 @@ prints with --json); nothing is computed here except presentation.
 
 from __future__ import annotations
 
+from coupondesk.agent.describe import describe_offer, money
+from coupondesk.tools.campaigns.proposal import Proposal
+from coupondesk.tui.format import status_badge, validity
+from coupondesk.tui.widgets.budget_gauge import BudgetGauge
+from coupondesk.tui.widgets.chat_log import labelled
+from coupondesk.tui.widgets.copy_variants import CopyVariants
+from coupondesk.tui.widgets.gain_chart import GainChart
+from coupondesk.tui.widgets.recipients_table import RecipientsTable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
-
-from agent.describe import describe_offer, money
-from tools.proposal import Proposal
-from tui.format import status_badge, validity
-from tui.widgets.budget_gauge import BudgetGauge
-from tui.widgets.chat_log import labelled
-from tui.widgets.copy_variants import CopyVariants
-from tui.widgets.gain_chart import GainChart
-from tui.widgets.recipients_table import RecipientsTable
 
 EMPTY_HINT = (
     "No proposal yet.\n\nType a campaign request below, in English or Chinese, e.g.\n"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from coupondesk.tools.campaigns.proposal import RecipientRow
+from coupondesk.tui.format import cents
 from rich.table import Table
 from textual.widgets import Static
-
-from tools.proposal import RecipientRow
-from tui.format import cents
 
 SAMPLE_SIZE = 8
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
+from coupondesk.tools.db.schema import Base
 from sqlalchemy import engine_from_config, pool
-
-from tools.db.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Request text to CampaignPlan: parsing, markers, scope phrases, revision."""

@@ -1,0 +1,1 @@
+"""Campaigns: the plan, the offer, allocation, the proposal, records and dispatch."""

@@ -1,0 +1,70 @@
+"""The coupon offer: what a recipient gets, in one typed value shared by every layer.
+
+The same shape is the `offer` of a CampaignPlan, the OFFER_JSON of `check-offer`/`check-copy`,
+the input of the copywriter and the terms stored on each issued coupon.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from coupondesk.tools.errors import BadInputError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+OfferKind = Literal["percent_off", "amount_off"]
+
+
+class Offer(BaseModel):
+    """A coupon offer. `value` is 15 for 15% off (percent_off) or 5 for $5 off (amount_off)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: OfferKind
+    """percent_off: value is a percentage of the qualifying spend; amount_off: value is dollars."""
+    value: float
+    """15 means 15% for percent_off and $15 for amount_off. Range is a policy question."""
+    min_spend: float | None = None
+    """Qualifying spend in dollars needed to use the coupon; None = no minimum."""
+    valid_days: int
+    """Days the coupon is valid from issue."""
+    departments: list[str] = Field(default_factory=list)
+    """Catalog departments covered (catalog spelling); no departments or categories = storewide."""
+    categories: list[str] = Field(default_factory=list)
+    """Catalog product categories the coupon covers (catalog spelling)."""
+
+    @field_validator("departments", "categories")
+    @classmethod
+    def _strip_names(cls, names: list[str]) -> list[str]:
+        return [n.strip() for n in names if n and n.strip()]
+
+    @property
+    def storewide(self) -> bool:
+        """True when the offer names no department and no category."""
+        return not self.departments and not self.categories
+
+    def max_discount(self, spend_cap: float | None = None) -> float | None:
+        """Largest dollars one redemption can cost; None when unbounded (percent without a cap)."""
+        if self.kind == "amount_off":
+            return self.value
+        return None if spend_cap is None else spend_cap * self.value / 100.0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The OFFER_JSON shape of the command-line contract."""
+        return self.model_dump(mode="json")
+
+
+def parse_offer_json(text: str) -> Offer:
+    """Parse OFFER_JSON from the command line; a structural problem is a one-line BadInputError."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"offer is not valid JSON: {exc.msg} at char {exc.pos}") from exc
+    if not isinstance(raw, dict):
+        raise BadInputError("offer must be a JSON object")
+    try:
+        return Offer.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "offer"
+        raise BadInputError(f"offer.{where}: {first['msg']}") from exc

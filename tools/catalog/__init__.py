@@ -1,0 +1,1 @@
+"""The merchandise catalog: an operator's phrase to real departments and categories."""

@@ -1,0 +1,1 @@
+"""Coupon copy: terms by construction, the LLM's hook, every variant checked."""

@@ -1,0 +1,1 @@
+"""Read-only questions of the database: audiences, profiles, free questions."""

@@ -1,0 +1,1 @@
+"""Scoring households for an offer with the serving models."""
