@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "coupondesk.commands.campaigns",
     "coupondesk.commands.plan",
     "coupondesk.commands.service",
+    "coupondesk.commands.export",
 )
 
 

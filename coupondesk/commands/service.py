@@ -9,7 +9,7 @@ from coupondesk.tools.errors import BadInputError, NotReadyError
 from coupondesk.tools.settings import Settings
 
 
-def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
+def ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
     """The database engine, reachable and migrated (else one line saying what to run)."""
     from coupondesk.tools.db.migrate import is_current
     from coupondesk.tools.db.session import check_reachable, get_engine
@@ -38,7 +38,7 @@ def serve(settings: Settings, host: str, port: int, access_log: bool) -> None:
 
     if not 0 < port < 65536:
         raise BadInputError(f"--port {port}: use 1-65535")
-    engine = _ready_engine(settings)
+    engine = ready_engine(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app(settings, engine=engine)
     click.echo(f"coupondesk redemption service on http://{host}:{port} (docs at /docs)", err=True)
@@ -62,7 +62,7 @@ def api_key_create(settings: Settings, name: str, role: str, as_json: bool) -> N
 
     from coupondesk.tools.access.api_keys import create_api_key
 
-    with Session(_ready_engine(settings)) as session, session.begin():
+    with Session(ready_engine(settings)) as session, session.begin():
         created = create_api_key(session, name, role=role)
     if as_json:
         emit_json({**created.info.model_dump(mode="json"), "key": created.secret})
@@ -82,7 +82,7 @@ def api_key_revoke(settings: Settings, name: str, as_json: bool) -> None:
 
     from coupondesk.tools.access.api_keys import revoke_api_key
 
-    with Session(_ready_engine(settings)) as session, session.begin():
+    with Session(ready_engine(settings)) as session, session.begin():
         info = revoke_api_key(session, name)
     if as_json:
         emit_json(info.model_dump(mode="json"))
@@ -99,7 +99,7 @@ def api_key_list(settings: Settings, as_json: bool) -> None:
 
     from coupondesk.tools.access.api_keys import list_api_keys
 
-    with Session(_ready_engine(settings)) as session:
+    with Session(ready_engine(settings)) as session:
         keys = list_api_keys(session)
     if as_json:
         emit_json([k.model_dump(mode="json") for k in keys])
