@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from coupondesk.cli import main
 from coupondesk.tools.campaigns.dispatch import dispatch
 from coupondesk.tools.campaigns.proposal import CopyVariant
 from coupondesk.tools.campaigns.records import create_campaign, save_proposal
@@ -21,6 +20,7 @@ from coupondesk.tools.outcomes.export import export_campaign, export_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coupondesk.cli import main
 from tests.dispatch.test_dispatch import approve, households, make_proposal
 
 COPIES = [
