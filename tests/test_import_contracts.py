@@ -52,3 +52,32 @@ def test_a_tools_module_importing_the_agent_breaks_the_contract(tmp_path: Path) 
     result = _lint_imports(tree)
     assert result.returncode != 0
     assert "coupondesk.tools.upward -> coupondesk.agent.service" in result.stdout
+
+
+FIND_CYCLES = """
+import sys
+import grimp
+
+graph = grimp.build_graph("coupondesk")
+package = sys.argv[1]
+modules = sorted(m for m in graph.modules if m.startswith(package + "."))
+cycles = []
+for module in modules:
+    for imported in sorted(graph.find_modules_directly_imported_by(module)):
+        if imported.startswith(package + ".") and imported != module:
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back:
+                cycles.append(" -> ".join((module, *back)))
+print("\\n".join(cycles))
+"""
+
+
+def test_models_have_no_import_cycle(tmp_path: Path) -> None:
+    """evaluate -> registry -> serving -> train -> evaluate once made every import order fragile."""
+    tree = _namespace_copy(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", FIND_CYCLES, "coupondesk.models"],
+        capture_output=True, text=True, cwd=tree, env={"PYTHONPATH": str(tree), "PATH": ""},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "", "import cycles:\n" + result.stdout

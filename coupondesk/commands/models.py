@@ -50,7 +50,7 @@ def train(settings: Settings, seeds: str, from_package: bool, as_json: bool) -> 
     from dataclasses import replace
 
     from coupondesk.models.config import TrainConfig
-    from coupondesk.models.train import train_all
+    from coupondesk.models.pipeline import train_all
     from coupondesk.progress import StepProgress
 
     try:

@@ -68,7 +68,8 @@ def run_setup(
         report_progress("models already trained", 1, 1)
         return report
     started = time.perf_counter()
-    from coupondesk.models.train import TrainConfig, train_all
+    from coupondesk.models.config import TrainConfig
+    from coupondesk.models.pipeline import train_all
     from coupondesk.tools.data.frames import load_frames
 
     report_progress("reading history for training", 0, 1)
