@@ -254,7 +254,7 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     ctx = runtime.context
     parsed = _plan_of(state)
     description = state.get("audience", {}).get("description") or describe_audience(parsed.audience)
-    total = ctx.settings.copy_variants
+    total = ctx.settings.copywriter.variants
     done: list[int] = []
 
     def variant_ready(variant: Any) -> None:

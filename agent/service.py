@@ -34,11 +34,12 @@ from coupondesk.tools.db.migrate import is_current
 from coupondesk.tools.db.session import check_reachable, get_engine
 from coupondesk.tools.errors import BadInputError, NotFoundError, NotReadyError, RefusedError
 from coupondesk.tools.llm import ChatModel
-from coupondesk.tools.policy.rules import Policy, policy_from_settings
-from coupondesk.tools.settings import Settings
+from coupondesk.tools.policy.rules import Policy
 from langgraph.types import Command
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+
+from coupondesk.settings import Settings
 
 EventSink = Callable[[Event], None]
 
@@ -80,7 +81,7 @@ class LazyScorer:
         if self._scorer is None:
             from coupondesk.tools.scoring.serving_scorer import ModelScorer
 
-            self._scorer = ModelScorer(self._settings, self._engine)
+            self._scorer = ModelScorer(self._settings.models_dir, self._engine)
         return self._scorer
 
     def warm(self, today: date) -> None:
@@ -122,7 +123,7 @@ class CampaignDesk:
     @cached_property
     def policy(self) -> Policy:
         """The discount policy (loaded once per desk; a broken file fails the first use)."""
-        return self._policy or policy_from_settings(self.settings)
+        return self._policy or self.settings.guardrails.load_policy()
 
     @cached_property
     def llm(self) -> ChatModel:
@@ -131,7 +132,7 @@ class CampaignDesk:
             return self._llm
         from coupondesk.tools.llm import make_llm
 
-        return make_llm(self.settings)
+        return make_llm(self.settings.llm.options())
 
     @cached_property
     def scorer(self) -> CandidateScorer:

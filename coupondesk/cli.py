@@ -47,7 +47,7 @@ class CoupondeskGroup(DefaultGroup):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """coupondesk: plan, check, approve and dispatch coupon campaigns."""
-    from coupondesk.tools.settings import load_settings
+    from coupondesk.settings import load_settings
 
     try:
         ctx.obj = load_settings()

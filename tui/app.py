@@ -1,8 +1,8 @@
 """The coupondesk terminal app: screen routing, global bindings and the factory.
 
 Screens do the work (tui/screens/); this module only wires them. `make_app` takes the desk
-(coupondesk.agent.service.CampaignDesk in production, a FakeDesk in tests) and the setup hooks, so tests
-inject fakes the way posting's `make_posting` and harlequin's tests do.
+(coupondesk.agent.service.CampaignDesk in production, a FakeDesk in tests) and the setup
+hooks, so tests inject fakes the way posting's `make_posting` and harlequin's tests do.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.desk import Desk
 from coupondesk.tui.screens.campaigns import CampaignsScreen
 from coupondesk.tui.screens.home import HomeScreen
@@ -25,6 +24,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+
+from coupondesk.settings import Settings
 
 NAVIGATION = (
     ("chat", "Chat", "Requests, agent steps and the proposal under review"),
@@ -127,7 +128,7 @@ def default_needs_setup(settings: Settings, desk: Desk) -> Callable[[], bool]:
 
         try:
             desk.ensure_ready()
-            return not models_ready(settings)
+            return not models_ready(settings.models_dir)
         except Exception:  # unreachable, not migrated, models package missing: setup says why
             return True
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json, json_option
-from coupondesk.tools.settings import Settings
+from coupondesk.settings import Settings
 
 
 def _desk(settings: Settings) -> Any:

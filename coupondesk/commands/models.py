@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json
+from coupondesk.settings import Settings
 from coupondesk.tools.errors import NotReadyError
-from coupondesk.tools.settings import Settings
 
 
 def _frames_from_database(settings: Settings) -> Any:

@@ -1,8 +1,9 @@
 """FakeDesk: the CampaignDesk surface with canned, deterministic proposals (real models).
 
-Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan, Offer, CopyVariant,
-Violation), so the TUI renders exactly what the agent would hand it. The store is separate
-from the desk so two app instances can share it: that is how a restart is simulated.
+Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan,
+Offer, CopyVariant, Violation), so the TUI renders exactly what the agent would hand it. The
+store is separate from the desk so two app instances can share it: that is how a restart is
+simulated.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from coupondesk.tools.campaigns.records import AuditRow, CampaignRow
 from coupondesk.tools.errors import CoupondeskError, NotFoundError, RefusedError
 from coupondesk.tools.policy.rules import Policy, load_policy
 from coupondesk.tools.policy.verdict import Violation
-from coupondesk.tools.settings import Settings
+
+from coupondesk.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 CREATED = datetime(2017, 12, 4, 9, 30)

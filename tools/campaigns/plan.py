@@ -31,7 +31,8 @@ class Audience(BaseModel):
     """Who is eligible. All filters combine with AND; None means "no such filter".
 
     The scope (departments/categories) attaches to exactly one recency filter, so both operator
-    phrasings are expressible (see coupondesk.tools.queries.segments.select_audience for the full semantics):
+    phrasings are expressible (see coupondesk.tools.queries.segments.select_audience for the
+    full semantics):
     "lapsed shoppers who used to buy coffee" = lapsed_days=N, categories=[COFFEE] (lapsed from
     the store, bought coffee before); "hasn't bought crackers for 2 months" = lapsed_days=60,
     categories=[CRACKERS/MISC BKD FD], lapsed_in_scope=True (bought crackers before, none in the

@@ -8,8 +8,8 @@ TUI can show them:
 - check_copy: customer text against the offer it advertises. The copy must state exactly the
   offer's discount, minimum spend and validity and no other number, price or discount; it
   must not contain banned phrases, contacts, text addressed to a machine, or the wrong
-  language. Quantities are read by coupondesk.tools.policy.quantities, so every number in the text is
-  accounted for: a number the scanner cannot place is itself a violation (strict by design:
+  language. Quantities are read by coupondesk.tools.policy.quantities, so every number in the
+  text is accounted for: a number the scanner cannot place is itself a violation (strict by design:
   a false pass reaches a customer, a false fail only costs a redraft).
 - check_plan: a whole campaign against the database (frequency caps, stacking) and the
   money rules (budget, worst-case liability, audience size, two-operator threshold).

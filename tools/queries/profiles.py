@@ -5,7 +5,8 @@ coupon history). `segment_summary` describes a whole audience *without any house
 it can be shown to the operator and handed to the copy LLM as-is: sizes, spend and visit
 distributions, what the segment buys, and how much of it has demographics at all.
 
-Windows follow coupondesk.tools.queries.segments: [today - window_days, today), nothing on or after today.
+Windows follow coupondesk.tools.queries.segments: [today - window_days, today), nothing on or
+after today.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.errors import BadInputError, NotReadyError
 
 FramesLoader = Callable[[], RetailFrames]
-"""Returns the retailer history (coupondesk.tools.data.frames.load_frames on the database, or test frames)."""
+"""Returns the retailer history (coupondesk.tools.data.frames.load_frames on the database, or
+test frames)."""
 
 
 @dataclass(frozen=True)

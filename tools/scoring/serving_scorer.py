@@ -10,18 +10,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 from coupondesk.tools.campaigns.allocation import Candidate
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.settings import Settings
 from sqlalchemy import Engine
 
 
 class ModelScorer:
-    """CandidateScorer backed by coupondesk.tools.scoring.score.Scorer on the configured database."""
+    """CandidateScorer backed by coupondesk.tools.scoring.score.Scorer on the given database."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        self._settings = settings
+    def __init__(self, models_dir: Path, engine: Engine) -> None:
+        self._models_dir = models_dir
         self._engine = engine
         self._scorers: dict[date, object] = {}
         self._lock = threading.Lock()
@@ -37,7 +37,7 @@ class ModelScorer:
                 cutoff = datetime(today.year, today.month, today.day)
                 with quiet_loading():  # the weights load here; no bars over the CLI or TUI
                     scorer = Scorer(
-                        self._settings.models_dir,
+                        self._models_dir,
                         lambda: load_frames(self._engine, before=cutoff),
                         as_of=today,
                     )
