@@ -172,7 +172,10 @@ def run_app(settings: Settings) -> None:
     import threading
 
     app = make_app(settings)
-    app.run()
+    try:
+        app.run()
+    finally:
+        app.desk.close()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()
            if t is not threading.main_thread()):
         print("coupondesk: stopped unfinished background work "

@@ -64,6 +64,8 @@ class Desk(Protocol):
 
     def ask(self, question: str) -> dict[str, Any]: ...
 
+    def close(self) -> None: ...
+
 
 def is_question(text: str) -> bool:
     """True when the operator asked something rather than requested a campaign.

@@ -14,10 +14,12 @@ from coupondesk.settings import Settings
 
 
 def _desk(settings: Settings) -> Any:
-    """The CampaignDesk (imported here: `coupondesk --help` must not load LangGraph)."""
+    """The CampaignDesk, closed with the command (imported here: `--help` must not load LangGraph)."""
     from coupondesk.agent.service import CampaignDesk
 
-    return CampaignDesk(settings)
+    desk = CampaignDesk(settings)
+    click.get_current_context().call_on_close(desk.close)
+    return desk
 
 
 def _print_event(event: dict[str, str]) -> None:

@@ -249,6 +249,9 @@ class FakeDesk:
             raise NotFoundError(f"campaign {campaign_id} has no proposal yet")
         return campaign.proposal.model_copy(update={"status": campaign.row.status})
 
+    def close(self) -> None:
+        self.calls.append(("close", ""))
+
     def ask(self, question: str) -> dict[str, Any]:
         self.calls.append(("ask", question))
         self._maybe_fail()

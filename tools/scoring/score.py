@@ -337,10 +337,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray,
     return out
 
 
-# -- module-level convenience ---------------------------------------------------------------
-
-_SCORERS: dict[tuple[str, str, str], Scorer] = {}
-_SCORERS_LOCK = threading.Lock()
+# -- one-off convenience ------------------------------------------------------------------
 
 
 def frames_loader_for(source: Any) -> FramesLoader:
@@ -360,28 +357,16 @@ def frames_loader_for(source: Any) -> FramesLoader:
     raise TypeError(f"cannot read retail history from {type(source).__name__}")
 
 
-def get_scorer(source: Any, models_dir: Path, *, as_of: date | datetime | None = None) -> Scorer:
-    """A cached Scorer per (source, models_dir, day): the models load once per process."""
-    from coupondesk.models import registry
-
-    card = registry.read_card(Path(models_dir))
-    if card is None:
-        raise NotReadyError(f"no trained acceptance model in {models_dir}; run `coupondesk train`")
-    if isinstance(source, RetailFrames):
-        source_key = f"frames:{id(source)}"
-    else:
-        bind = source.get_bind() if hasattr(source, "get_bind") else source
-        source_key = str(getattr(bind, "url", bind))
-    key = (source_key, f"{Path(models_dir).resolve()}@{card.get('created_at')}", str(as_of))
-    with _SCORERS_LOCK:
-        if key not in _SCORERS:
-            _SCORERS[key] = Scorer(Path(models_dir), frames_loader_for(source), as_of=as_of)
-        return _SCORERS[key]
-
-
 def score(
     source: Any, households: Sequence[int], offer: Offer, *, models_dir: Path,
     as_of: date | datetime | None = None,
 ) -> list[Score]:
-    """Scores of `households` for `offer` (source: Session, Engine or RetailFrames)."""
-    return get_scorer(source, models_dir, as_of=as_of).score(households, offer)
+    """Scores of `households` for `offer` (source: Session, Engine or RetailFrames).
+
+    Loads the models for this one call; a long-lived caller (the desk) keeps its own Scorer.
+    """
+    from coupondesk.models import registry
+
+    if registry.read_card(Path(models_dir)) is None:
+        raise NotReadyError(f"no trained acceptance model in {models_dir}; run `coupondesk train`")
+    return Scorer(Path(models_dir), frames_loader_for(source), as_of=as_of).score(households, offer)

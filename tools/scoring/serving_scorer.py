@@ -44,6 +44,11 @@ class ModelScorer:
                 self._scorers = {today: scorer}  # one planning day at a time
             return scorer
 
+    def close(self) -> None:
+        """Drop the loaded models and day state (the desk calls this when it closes)."""
+        with self._lock:
+            self._scorers = {}
+
     def warm(self, today: date) -> None:
         """Load models and build the day's household state ahead of the first request."""
         self._scorer_for(today).warm()
