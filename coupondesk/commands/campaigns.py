@@ -14,7 +14,7 @@ from coupondesk.settings import Settings
 
 
 def _desk(settings: Settings) -> Any:
-    """The CampaignDesk, closed with the command (imported here: `--help` must not load LangGraph)."""
+    """The CampaignDesk, closed with the command (imported late: `--help` skips LangGraph)."""
     from coupondesk.agent.service import CampaignDesk
 
     desk = CampaignDesk(settings)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from coupondesk.agent.service import CampaignDesk
-from coupondesk.settings import Settings
 from coupondesk.tools.db.session import make_engine
 from coupondesk.tools.scoring.serving_scorer import ModelScorer
+
+from coupondesk.settings import Settings
 
 
 def _settings(home: Path) -> Settings:
