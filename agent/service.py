@@ -8,6 +8,7 @@ waits for a model to load.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 from coupondesk.settings import Settings
 
 EventSink = Callable[[Event], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -151,8 +153,8 @@ class CampaignDesk:
                 scorer = self.scorer
                 if isinstance(scorer, ModelScorer):
                     scorer.warm(self.today)
-            except Exception:  # warming is best effort; the real call reports the problem
-                return
+            except Exception:  # best effort: the real call reports the problem to the operator
+                logger.warning("warming up the LLM and the scoring models failed", exc_info=True)
 
         threading.Thread(target=warm, name="coupondesk-warm-up", daemon=True).start()
 

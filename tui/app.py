@@ -8,6 +8,7 @@ hooks, so tests inject fakes the way posting's `make_posting` and harlequin's te
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,6 +27,8 @@ from textual.message import Message
 from textual.screen import Screen
 
 from coupondesk.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 NAVIGATION = (
     ("chat", "Chat", "Requests, agent steps and the proposal under review"),
@@ -129,7 +132,8 @@ def default_needs_setup(settings: Settings, desk: Desk) -> Callable[[], bool]:
         try:
             desk.ensure_ready()
             return not models_ready(settings.models_dir)
-        except Exception:  # unreachable, not migrated, models package missing: setup says why
+        except Exception as error:  # unreachable, not migrated, no models: setup says why
+            logger.info("setup needed: %s", error)
             return True
 
     return needs_setup
@@ -147,7 +151,6 @@ def make_app(
         from coupondesk.agent.service import CampaignDesk
 
         desk = CampaignDesk(settings)  # type: ignore[assignment]
-    assert desk is not None
     if setup_runner is None:
         from coupondesk.tools.data.setup import run_setup
 

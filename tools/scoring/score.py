@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,11 @@ class Scorer:
             )
         self.card = card
         names = registry.serving_names(self.models_dir)
-        assert names is not None
+        if names is None:
+            raise NotReadyError(
+                f"the model card in {self.models_dir} names no serving models; "
+                "run `coupondesk train`"
+            )
         try:
             self.acceptance = registry.load_acceptance(self.models_dir,
                                                        acceptance_model or names[0])
@@ -206,12 +210,12 @@ class _DayState:
     scorer: Scorer
     _behaviour: dict[str, np.ndarray] | None = None
     _scope_lines: pd.DataFrame | None = None
-    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] | None = None
+    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, frames: RetailFrames, as_of: date | datetime | None, households: np.ndarray,
               scorer: Scorer) -> _DayState:
-        from coupondesk.models.history import History, to_days
+        from coupondesk.models.history import History, timestamp_days
         from coupondesk.models.sequences import BasketTable
         from coupondesk.models.serving import ScoringContext
 
@@ -219,10 +223,8 @@ class _DayState:
         history = History.from_frames(frames)
         table = BasketTable.from_history(history)
         everyone = np.union1d(history.households, households)
-        cutoff = to_days(day)
-        assert isinstance(cutoff, float)
-        context = ScoringContext.build(history, table, cutoff, everyone)
-        return cls(frames, day, context, scorer, _scopes={})
+        context = ScoringContext.build(history, table, timestamp_days(day), everyone)
+        return cls(frames, day, context, scorer)
 
     def behaviour_predictions(self) -> dict[str, np.ndarray]:
         if self._behaviour is None:
@@ -232,7 +234,6 @@ class _DayState:
     def scope(self, offer: Offer) -> Any:
         from coupondesk.models.features import catalog_scope
 
-        assert self._scopes is not None
         key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days))
         if key not in self._scopes:
             try:
