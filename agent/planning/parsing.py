@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from coupondesk.agent.planning import markers
 from coupondesk.tools.campaigns.offer import OfferKind
 from coupondesk.tools.campaigns.plan import PlanIssue
+from coupondesk.tools.language import Language, detect_language
 from coupondesk.tools.policy.quantities import (
     Claim,
     find_claims,
@@ -26,18 +26,8 @@ from coupondesk.tools.policy.quantities import (
     parse_duration_days,
 )
 
-Language = Literal["en", "zh"]
-
 _MASK = "\x00"
 _I = re.IGNORECASE
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def detect_language(text: str) -> Language:
-    """zh when Chinese characters carry the request (a Chinese product name in English is en)."""
-    cjk = len(_CJK.findall(text))
-    return "zh" if cjk and cjk * 3 >= len(_LATIN.findall(text)) else "en"
 
 
 # --------------------------------------------------------------------------- results

@@ -31,11 +31,9 @@ from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, PlanIssue
 from coupondesk.tools.errors import BadInputError
 from coupondesk.tools.llm import ChatModel
 from coupondesk.tools.policy.rules import Policy
+from coupondesk.tools.queries.segments import DEFAULT_SPEND_WINDOW_DAYS
 from sqlalchemy.orm import Session
 
-DEFAULT_SPEND_WINDOW_DAYS = 90
-"""coupondesk.tools.queries.segments' window for an audience spend or top-spender ranking given
-without one."""
 DEFAULT_NOTES: dict[str, str] = {
     "offer.valid_days": "no validity given",
     "offer.scope": "the request names no product",

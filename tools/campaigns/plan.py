@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.language import Language
 from pydantic import BaseModel, Field
 
 
@@ -78,7 +79,7 @@ class CampaignPlan(BaseModel):
     offer: Offer
     audience: Audience = Field(default_factory=Audience)
     budget: float | None = None
-    language: Literal["en", "zh"] = "en"
+    language: Language = "en"
     holdout_share: float = 0.1
     """Share of eligible households kept as a control group (receive nothing)."""
     assumptions: list[str] = Field(default_factory=list)

@@ -13,6 +13,7 @@ from typing import Any
 
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.errors import RefusedError
 from coupondesk.tools.policy.verdict import Violation
 from pydantic import BaseModel, Field
 
@@ -130,3 +131,15 @@ def proposal_hash(proposal: Proposal) -> str:
     }
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def verified_proposal(
+    proposal_json: dict[str, Any], stored_hash: str | None, *, refusal: str
+) -> tuple[Proposal, str]:
+    """The stored proposal and its recomputed hash; RefusedError(`refusal`) when the proposal
+    no longer matches the hash stored with it (approve and dispatch both check this)."""
+    proposal = Proposal.model_validate(proposal_json)
+    digest = proposal_hash(proposal)
+    if digest != stored_hash:
+        raise RefusedError(refusal)
+    return proposal, digest

@@ -21,12 +21,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from typing import Literal
 
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.language import Language, detect_language
 from coupondesk.tools.policy.copy_scan import (
-    detect_language,
     find_banned_phrases,
     find_contacts,
     find_machine_text,
@@ -252,7 +251,7 @@ def _claim_violations(claims: Sequence[Claim], offer: Offer) -> list[Violation]:
 
 
 def check_copy(
-    text: str, offer: Offer, policy: Policy, *, language: Literal["en", "zh"] | None = None
+    text: str, offer: Offer, policy: Policy, *, language: Language | None = None
 ) -> Verdict:
     """Customer copy against its offer and the policy's copy rules (copy.* rule ids).
 
