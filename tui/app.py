@@ -151,14 +151,18 @@ def make_app(
         from coupondesk.agent.service import CampaignDesk
 
         desk = CampaignDesk(settings)  # type: ignore[assignment]
-    if setup_runner is None:
-        from coupondesk.tools.data.setup import run_setup
-
-        setup_runner = run_setup
     return CampaignApp(
         settings, desk, needs_setup=needs_setup or default_needs_setup(settings, desk),
-        setup_runner=setup_runner,
+        setup_runner=setup_runner or run_configured_setup,
     )
+
+
+def run_configured_setup(settings: Settings, progress: Callable[[str, int, int], None]) -> Any:
+    """`coupondesk setup` on the settings' database and models directory (the setup screen's
+    default runner)."""
+    from coupondesk.tools.data.setup import run_setup
+
+    return run_setup(settings.resolved_database_url, settings.models_dir, progress)
 
 
 def run_app(settings: Settings) -> None:
