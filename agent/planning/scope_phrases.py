@@ -79,6 +79,8 @@ _PURCHASE_VERBS = _words(
     """bought buy buys buying purchased purchase purchases purchasing shopped shop shops
     shopping ordered orders picked grabbed get gets got"""
 )
+_PURCHASE_NOUNS = _words("purchase purchases order orders")
+"""After a product ("no coffee purchase"): the phrase is what the audience bought (or not)."""
 _NEGATIONS = _words(
     """haven't hasn't havent hasnt hadn't didn't didnt don't doesn't not no never stopped
     quit"""
@@ -215,6 +217,8 @@ def _english_role(
     negated = any(w in _NEGATIONS for w in run)
     if after in _AUDIENCE_NOUNS or (after in ("who", "that") and after_next in ("buy", "shop")):
         return "audience", False
+    if after in _PURCHASE_NOUNS:  # "no coffee purchase in 90 days", "a deli order"
+        return "audience", negated
     purchase_at = max((k for k, w in enumerate(run) if w in _PURCHASE_VERBS), default=-1)
     off_at = max((k for k, w in enumerate(run) if w == "off"), default=-1)
     if purchase_at > off_at:
@@ -242,8 +246,10 @@ _ZH_BOUNDARY = sorted(
     家庭 顾客 顧客 客户 客戶 会员 會員 人群 买家 買家 消费者 消費者 爱好者 愛好者 粉丝 人士
     家长 宝妈 老用户 新用户 老顾客 老顧客 老客户 老客戶 老会员 老會員 新顾客 新客户 新客
     熟客 回头客 老客 忠实 买过 買過 购买过 購買過 购买 購買 买了 常买 爱买 喜欢 购物 購物
-    消费 消費 下单 下過單 下过单 到店 最近 近 过去 過去 活跃 活躍 不活跃 沉睡 流失 召回 唤醒
-    未 没有 没 沒有 沒 无 無 不 预算 預算 有效期 有效 期限 最多 至多 不超过 不超過 上限 仅限
+    消费 消費 下单 下過單 下过单 到店 光顾 光顧 光临 光臨 来过 來過 来店 來店 回来 回來 来 來
+    东西 東西 但是 但 而且 并且 買 买 最多花 至多花 顶多花 一共花 总共花 只花 花费 花費 费用 費用
+    成本 开销 開銷 投入 封顶 封頂 总共 總共 一共 最近 近 过去 過去 活跃 活躍 不活跃 沉睡 流失 召回 唤醒
+    未 没有 没 沒有 沒 无 無 不再 不 预算 預算 有效期 有效 期限 最多 至多 不超过 不超過 上限 仅限
     限 共 总 约 控制在 以上 以内 以內 内 內 优惠券 優惠券 优惠 優惠 代金券 红包 紅包 券 折扣
     打折 满减 滿減 满 滿 减 減 立减 元 块 天 周 月 人 名 户 类商品 类 類 品类 品類 商品 产品
     產品 专区 專區 系列 全场 全場 全店 通用 所有 任意 可用 使用 门槛 門檻 消费最高 最高
