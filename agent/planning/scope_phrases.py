@@ -79,6 +79,8 @@ _PURCHASE_VERBS = _words(
     """bought buy buys buying purchased purchase purchases purchasing shopped shop shops
     shopping ordered orders picked grabbed get gets got"""
 )
+_LAPSE_ADJECTIVES = _words("lapsed inactive dormant former churned lost ex")
+"""Right before "<product> buyers": the audience stopped buying that product."""
 _PURCHASE_NOUNS = _words("purchase purchases order orders")
 """After a product ("no coffee purchase"): the phrase is what the audience bought (or not)."""
 _NEGATIONS = _words(
@@ -117,7 +119,8 @@ _BOUNDARY_WORDS = _words(
     households' customers' today tomorrow tonight weekend week's month's spenders spender
     vip vips value-ers high-value valuable switch swap replace target targeting focus extend
     shorten raise lower increase decrease reduce cut drop remove add keep restrict narrow widen
-    expand instead rather change update set move"""
+    expand instead rather change update set move use uses using choose pick go cover covers
+    covering mean meant means answer"""
 )
 _TRIM_WORDS = frozenset({"items", "item", "products", "product", "stuff", "goods", "section"})
 _JOINERS = frozenset({"and", "&", "or", "n", "plus", ","})
@@ -216,7 +219,8 @@ def _english_role(
     after_next = tokens[end + 1].low if end + 1 < len(tokens) else ""
     negated = any(w in _NEGATIONS for w in run)
     if after in _AUDIENCE_NOUNS or (after in ("who", "that") and after_next in ("buy", "shop")):
-        return "audience", False
+        # "lapsed coffee buyers": buyers of coffee who lapsed *as coffee buyers*
+        return "audience", bool(run) and run[-1] in _LAPSE_ADJECTIVES
     if after in _PURCHASE_NOUNS:  # "no coffee purchase in 90 days", "a deli order"
         return "audience", negated
     purchase_at = max((k for k, w in enumerate(run) if w in _PURCHASE_VERBS), default=-1)
@@ -268,6 +272,7 @@ _ZH_PURCHASE_BEFORE = re.compile(
     r"(?:买过|買過|购买过|購買過|购买|購買|买了|常买|爱买|喜欢|消费过|消費過|下单过|下單過|买|買|购|購)"
     r"[\s的]*$"
 )
+_ZH_LAPSED_BEFORE = re.compile(r"(?:流失|沉睡|不活跃|不活躍)(?:了)?(?:的)?\s*$")
 _ZH_NEGATION = re.compile(r"未|没|沒|无|無|不|停止")
 _ZH_AUDIENCE_AFTER = re.compile(
     r"^\s*的?\s*(?:老|新|忠实的?|忠實的?)?\s*(?:用户|用戶|顾客|顧客|客户|客戶|会员|會員|家庭|人群|"
@@ -316,6 +321,8 @@ def _chinese_phrases(text: str, masked: str) -> list[ScopePhrase]:
             if purchase:
                 lead = before[: purchase.start()]
                 not_bought = bool(_ZH_NEGATION.search(lead[-4:]))
+            else:  # 流失的咖啡顾客: coffee buyers who stopped buying coffee
+                not_bought = bool(_ZH_LAPSED_BEFORE.search(before))
         elif _ZH_OFFER_AFTER.match(after) or _ZH_OFFER_BEFORE.search(before):
             role = "offer"
         phrases.append(ScopePhrase(chunk, role, (start, end), not_bought, tuple(alternatives)))

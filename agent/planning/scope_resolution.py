@@ -32,6 +32,10 @@ wrong is 0.7315; at the former 0.6 floor, 36 of 48 accepted semantic readings we
 LEXICAL_RIVAL_MARGIN = 0.1
 """A semantic best with a reading by spelling (another name) within this margin is a tie
 between meaning and spelling: the operator chooses."""
+UNPLACED_SEMANTIC_FLOOR = 0.5
+"""A phrase with no role cue ("lipstick week: 10% off") this close in meaning to a catalog
+name may be merchandise: the coupon's scope is asked, not assumed store-wide. Function words
+never reach the matcher (coupondesk.agent.planning.scope_phrases drops them)."""
 CANDIDATES_SHOWN = 4
 """How many candidates a scope question lists."""
 _FAMILY_SPREAD = 0.1
@@ -190,10 +194,10 @@ class ScopeResolver:
 
     def candidates(self, phrase: str) -> list[CatalogMatch]:
         """The closest catalog names of a phrase no confident reading placed (may be empty):
-        plausible by spelling, or at least SEMANTIC_ACCEPT by meaning."""
+        plausible by spelling, or at least UNPLACED_SEMANTIC_FLOOR by meaning."""
         matches = self.lookup(phrase, semantic=True)
         close = [m for m in matches if m.score >= (
-            SEMANTIC_ACCEPT if m.method == "semantic" else PLAUSIBLE)]
+            UNPLACED_SEMANTIC_FLOOR if m.method == "semantic" else PLAUSIBLE)]
         return _closest(close)
 
     def phrase(self, phrase: str, *, strict: bool = False) -> PhraseScope:
