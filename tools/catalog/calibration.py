@@ -10,10 +10,10 @@ set built from the catalog itself and its curated synonym table, in two runs per
   [[entry]] (and every entry sharing a target) left out of the anchors, so the matcher sees a
   phrase no table covers; plus each sizeable product type (>= 30 products, >= 80% of them in one
   merchandise category), spelled out. Only phrases sharing no word with any department or
-  category name are kept: the others are read by spelling, and the matcher never sees them. The reading
-  is right when the top candidate is one of the entry's targets, a category inside a target
-  department or a department holding a target category; for a product type, its category or
-  that category's department.
+  category name are kept: the others are read by spelling, and the matcher never sees them.
+  The reading is right when the top candidate is one of the entry's targets, a category
+  inside a target department or a department holding a target category; for a product type,
+  its category or that category's department.
 - "catalog lacks it": the same phrases with every right answer (the targets, their holding
   departments, the categories inside target departments) left out of the catalog as well.
   Whatever the matcher then ranks first is wrong by construction: the "flowers -> sausage" case.
@@ -118,11 +118,11 @@ def labelled_phrases(index: CatalogIndex) -> list[LabelledPhrase]:
             continue
         if set(tokens(product_type)) & named or not tokens(product_type):
             continue
-        right = {("category", category)} | {
+        holding: set[tuple[Level, str]] = {("category", category)} | {
             ("department", d) for d in index.holders("category", category)
         }
-        sharing = frozenset(s.entry for s in index.synonyms if set(s.targets) & right)
-        out.append(LabelledPhrase(readable(product_type), "product type", frozenset(right),
+        sharing = frozenset(s.entry for s in index.synonyms if set(s.targets) & holding)
+        out.append(LabelledPhrase(readable(product_type), "product type", frozenset(holding),
                                   sharing))
     return out
 
@@ -132,8 +132,10 @@ def _top(
 ) -> Reading | None:
     left_out: frozenset[tuple[Level, str]] = frozenset()
     if run == "lacks":
-        holders = {("department", d) for level, name in phrase.right if level == "category"
-                   for d in index.holders(level, name)}
+        holders: set[tuple[Level, str]] = {
+            ("department", d) for level, name in phrase.right if level == "category"
+            for d in index.holders(level, name)
+        }
         left_out = phrase.right | frozenset(holders)
     hits = semantic_candidates(index, query, limit=1, left_out=left_out,  # type: ignore[arg-type]
                                left_out_entries=phrase.left_out_entries)
