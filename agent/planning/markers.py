@@ -87,6 +87,29 @@ BUDGET_LEFT = re.compile(
 )
 """The budget word, then at most three words ("budget capped at", "预算控制在"), then the amount."""
 BUDGET_RIGHT = BUDGET_AFTER_AMOUNT
+SPEND_CAP_LEFT = re.compile(
+    r"(?<![a-z])(?:(?:cap|capping|limit|limiting)\s+(?:the\s+|our\s+|total\s+|campaign\s+)*"
+    r"(?:spend(?:ing)?|cost|costs|outlay)(?:\s+(?:at|to))?|"
+    r"(?:spend(?:ing)?|costs?)\s+(?:no\s+more\s+than|not\s+more\s+than|at\s+most|up\s+to|"
+    r"(?:capped|limited)\s+(?:at|to)|max(?:imum)?(?:\s+of)?)|"
+    r"(?:don'?t|do\s+not|never)\s+spend\s+(?:more\s+than|over|above)|"
+    r"(?:total|campaign)\s+(?:spend|cost)\s+(?:of\s+)?(?:up\s+to|at\s+most|no\s+more\s+than|"
+    r"under|below|max(?:imum)?))\s*:?\s*$"
+    r"|(?:最多|至多|顶多|頂多|总共|總共|一共)(?:只)?(?:花|花费|花費|投入)\s*$"
+    r"|(?:花费|花費|费用|費用|成本|投入|开销|開銷)\s*(?:上限|不超过|不超過|控制在|最多|封顶|封頂)"
+    r"[^\x00\d]{0,3}$",
+    _I,
+)
+"""A ceiling on what the campaign costs, however said: "cap the spend at $400", "spend no more
+than $400", "最多花500元", "费用上限800元". Checked before the minimum-spend reading, because
+"spend no more than $400" is a limit on the campaign, not a condition on the basket."""
+BUDGET_TOTAL_RIGHT = re.compile(
+    r"^\s*(?:in\s+)?(?:total|overall|all[\s-]in|tops|max\s+total)(?![a-z])"
+    r"(?!\s+(?:households?|customers?|shoppers?|people|recipients?|coupons?))"
+    r"|^\s*(?:总计|總計|总共|總共|封顶|封頂)",
+    _I,
+)
+"""An amount followed by "total" ("up to $800 total", "$800 all-in") is the campaign's cost."""
 MIN_SPEND_LEFT = re.compile(
     r"(?<![a-z])(?:min(?:imum)?(?:\s+(?:spend|purchase|order|basket))?|threshold)"
     r"(?:\s+(?:of|to|at|is))?\s*:?\s*$|(?:门槛|門檻|起用)\s*$",
@@ -135,6 +158,15 @@ LAPSED_WORDS = re.compile(
     r"|流失|沉睡|召回|唤醒|喚醒|未购物|未購物|不活跃|不活躍",
     _I,
 )
+LAPSED_AUDIENCE = re.compile(
+    r"(?<![a-z])(?:lapsed|inactive|dormant|churned|lost|idle|former|win[\s-]*back|winback|"
+    r"re-?engage|re-?activate|haven'?t\s+(?:shopped|bought|purchased|been\s+back|visited|"
+    r"been\s+in|ordered)|stopped\s+(?:shopping|buying|coming))(?![a-z])"
+    r"|流失|沉睡|召回|唤醒|喚醒|未购物|未購物|不活跃|不活躍|没来|沒來|没购物|沒購物|没消费|沒消費|"
+    r"没光顾|沒光顧|没买|沒買|未消费|未消費",
+    _I,
+)
+"""A clause about a lapsed audience; a bare duration in the next clause is its window."""
 # "in the last month" / "this past week" / "上个月": a window stated by a unit alone.
 UNIT_WINDOW = re.compile(
     r"(?<![a-z])(?:in|within|over|during|for|since)?\s*(?:the|this)?\s*(?:last|past|previous)\s+"

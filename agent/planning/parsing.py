@@ -30,6 +30,11 @@ _MASK = "\x00"
 _I = re.IGNORECASE
 
 
+def validity_phrase(duration: str, language: Language) -> str:
+    """How the operator would state a duration as the coupon's validity ("valid 45 days")."""
+    return f"有效期{duration}" if language == "zh" else f"valid {duration}"
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -243,6 +248,9 @@ class _Reader:
         self._keep(claim)
         if claim.value is None or self._is_old_value(ctx):
             return
+        if self._spend_cap(ctx):
+            self.budgets.append((claim.value, claim))
+            return
         if claim.value == 0:
             self.facts.no_minimum = True
             self.facts.offer_spans.append(claim.span)
@@ -251,6 +259,12 @@ class _Reader:
             self._set_audience_spend(claim.value, claim)
             return
         self._set_min_spend(claim.value, claim)
+
+    @staticmethod
+    def _spend_cap(ctx: _Context) -> bool:
+        """"cap the spend at $400", "spend no more than $400", "up to $400 total": a budget."""
+        return bool(markers.SPEND_CAP_LEFT.search(ctx.left)
+                    or markers.BUDGET_TOTAL_RIGHT.match(ctx.right))
 
     def _audience_spend(self, ctx: _Context) -> bool:
         """Past spend of the audience ("spent $300 in the last 60 days", 消费满500元的用户)."""
@@ -284,7 +298,8 @@ class _Reader:
         self._keep(claim)
         if claim.value is None or self._is_old_value(ctx):
             return
-        if markers.BUDGET_LEFT.search(ctx.left) or markers.BUDGET_RIGHT.match(ctx.right):
+        if (markers.BUDGET_LEFT.search(ctx.left) or markers.BUDGET_RIGHT.match(ctx.right)
+                or self._spend_cap(ctx)):
             self.budgets.append((claim.value, claim))
         elif self._audience_spend(ctx) and not markers.AMOUNT_RIGHT.match(ctx.right):
             self._set_audience_spend(claim.value, claim)
@@ -406,7 +421,14 @@ class _Reader:
             ctx = self.context(claim)
             role = self._duration_role(claim, ctx)
             whole = max(1, int(math.ceil(days - 1e-9)))
-            if role == "lapsed" and facts.lapsed_days is None:
+            if role == "unassigned" and facts.lapsed_days is None and self._window_of_lapse(ctx):
+                facts.lapsed_days = whole
+                facts.notes.append(
+                    f"\"{claim.raw}\" after the lapsed audience read as its lapse window (no "
+                    f"purchase in {whole} days); say \"{validity_phrase(claim.raw, facts.language)}\""
+                    " if it is the validity"
+                )
+            elif role == "lapsed" and facts.lapsed_days is None:
                 facts.lapsed_days = whole
             elif role == "active" and self._spend_window(claim, ctx):
                 facts.spend_window_days = whole
@@ -427,6 +449,19 @@ class _Reader:
                 f"Validity: what is \"{claim.raw}\" in the request (the validity or an audience "
                 "window)?",
             ))
+
+    def _window_of_lapse(self, ctx: _Context) -> bool:
+        """"lapsed bakery customers, 45 days": a duration alone in its clause, right after a
+        clause naming a lapsed audience without a number of its own, is that audience's window."""
+        alone = ctx.left + ctx.right.split(_MASK, 1)[0]
+        if alone.strip(" :：()（）-"):
+            return False
+        previous = [(a, b) for a, b in self.clauses if b <= ctx.clause_start]
+        if not previous:
+            return False
+        start, end = previous[-1]
+        before = self.masked[start:end]
+        return _MASK not in before and bool(markers.LAPSED_AUDIENCE.search(before))
 
     def _spend_window(self, claim: Claim, ctx: _Context) -> bool:
         """A window right next to the audience's past spend ("spent $300 in the last 60 days")."""

@@ -24,7 +24,7 @@ from typing import Literal
 from coupondesk.agent.planning.demographics import DemographicReading, read_demographics
 from coupondesk.agent.planning.parsing import Ask, RequestFacts, read_request
 from coupondesk.agent.planning.plan_llm import ask_llm, ground_llm_plan
-from coupondesk.agent.planning.scope_phrases import ScopeReading, find_scope_phrases
+from coupondesk.agent.planning.scope_phrases import ScopePhrase, ScopeReading, find_scope_phrases
 from coupondesk.agent.planning.scope_resolution import Scope, ScopeResolver
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, PlanIssue
@@ -127,16 +127,33 @@ def resolve_scopes(
             offer.unresolved = []
             names = ", ".join([*extra.categories, *extra.departments])
             found.note(f"\"{', '.join(used)}\" taken as what the coupon covers ({names})")
+        elif not reading.storewide and not revision:
+            _ask_about_unplaced(unknown, resolver, found, audience=audience)
     for note in [*offer.notes, *audience.notes]:
         found.note(note)
     for phrase in offer.unresolved:
-        found.ask("offer.scope", f"\"{phrase}\" matches nothing in the catalog; which department "
-                                 "or category should the coupon cover?")
+        found.ask("offer.scope", offer.question(phrase, whose="the coupon cover"))
     for phrase in audience.unresolved:
-        found.ask("audience.scope", f"\"{phrase}\" matches nothing in the catalog; which "
-                                    "department or category should the audience have bought?")
+        found.ask("audience.scope",
+                  audience.question(phrase, whose="the audience have bought"))
     not_bought = any(p.not_bought for p in audience_phrases)
     return Scopes(offer=offer, audience=audience, audience_not_bought=not_bought)
+
+
+def _ask_about_unplaced(
+    unknown: list[ScopePhrase], resolver: ScopeResolver, found: Findings, *, audience: Scope
+) -> None:
+    """Phrases with no role cue that no confident reading placed ("haircare 15% off"): when
+    one of them is close to catalog names, the coupon's scope is asked, not assumed."""
+    for phrase in unknown:
+        closest = resolver.candidates(phrase.text)
+        if not closest:
+            continue
+        listed = "; ".join(f"{m.name} ({m.level})" for m in closest)
+        fallback = ("what the audience bought" if not audience.empty else "the whole store")
+        found.ask("offer.scope", f"\"{phrase.text}\" may name merchandise (closest: {listed}); "
+                                 f"should the coupon cover one of these, or {fallback}?")
+        return
 
 
 def _offer_scope(
@@ -153,7 +170,8 @@ def _offer_scope(
         found.note(f"the request names no product for the coupon: it covers what the audience "
                    f"is defined by ({names}); say \"store-wide\" to change")
         return audience.departments, audience.categories
-    found.note("the request names no product: the coupon is store-wide")
+    if not any(a.field == "offer.scope" for a in found.asks):
+        found.note("the request names no product: the coupon is store-wide")
     return [], []
 
 

@@ -79,6 +79,10 @@ _PURCHASE_VERBS = _words(
     """bought buy buys buying purchased purchase purchases purchasing shopped shop shops
     shopping ordered orders picked grabbed get gets got"""
 )
+_LAPSE_ADJECTIVES = _words("lapsed inactive dormant former churned lost ex")
+"""Right before "<product> buyers": the audience stopped buying that product."""
+_PURCHASE_NOUNS = _words("purchase purchases order orders")
+"""After a product ("no coffee purchase"): the phrase is what the audience bought (or not)."""
 _NEGATIONS = _words(
     """haven't hasn't havent hasnt hadn't didn't didnt don't doesn't not no never stopped
     quit"""
@@ -115,7 +119,8 @@ _BOUNDARY_WORDS = _words(
     households' customers' today tomorrow tonight weekend week's month's spenders spender
     vip vips value-ers high-value valuable switch swap replace target targeting focus extend
     shorten raise lower increase decrease reduce cut drop remove add keep restrict narrow widen
-    expand instead rather change update set move"""
+    expand instead rather change update set move use uses using choose pick go cover covers
+    covering mean meant means answer"""
 )
 _TRIM_WORDS = frozenset({"items", "item", "products", "product", "stuff", "goods", "section"})
 _JOINERS = frozenset({"and", "&", "or", "n", "plus", ","})
@@ -214,7 +219,10 @@ def _english_role(
     after_next = tokens[end + 1].low if end + 1 < len(tokens) else ""
     negated = any(w in _NEGATIONS for w in run)
     if after in _AUDIENCE_NOUNS or (after in ("who", "that") and after_next in ("buy", "shop")):
-        return "audience", False
+        # "lapsed coffee buyers": buyers of coffee who lapsed *as coffee buyers*
+        return "audience", bool(run) and run[-1] in _LAPSE_ADJECTIVES
+    if after in _PURCHASE_NOUNS:  # "no coffee purchase in 90 days", "a deli order"
+        return "audience", negated
     purchase_at = max((k for k, w in enumerate(run) if w in _PURCHASE_VERBS), default=-1)
     off_at = max((k for k, w in enumerate(run) if w == "off"), default=-1)
     if purchase_at > off_at:
@@ -242,8 +250,11 @@ _ZH_BOUNDARY = sorted(
     家庭 顾客 顧客 客户 客戶 会员 會員 人群 买家 買家 消费者 消費者 爱好者 愛好者 粉丝 人士
     家长 宝妈 老用户 新用户 老顾客 老顧客 老客户 老客戶 老会员 老會員 新顾客 新客户 新客
     熟客 回头客 老客 忠实 买过 買過 购买过 購買過 购买 購買 买了 常买 爱买 喜欢 购物 購物
-    消费 消費 下单 下過單 下过单 到店 最近 近 过去 過去 活跃 活躍 不活跃 沉睡 流失 召回 唤醒
-    未 没有 没 沒有 沒 无 無 不 预算 預算 有效期 有效 期限 最多 至多 不超过 不超過 上限 仅限
+    消费 消費 下单 下過單 下过单 到店 光顾 光顧 光临 光臨 来过 來過 来店 來店 回来 回來 来 來
+    东西 東西 但是 但 而且 并且 買 买 最多花 至多花 顶多花 一共花 总共花 只花 花费 花費
+    费用 費用 成本 开销 開銷 投入 封顶 封頂 总共 總共 一共
+    最近 近 过去 過去 活跃 活躍 不活跃 沉睡 流失 召回 唤醒
+    未 没有 没 沒有 沒 无 無 不再 不 预算 預算 有效期 有效 期限 最多 至多 不超过 不超過 上限 仅限
     限 共 总 约 控制在 以上 以内 以內 内 內 优惠券 優惠券 优惠 優惠 代金券 红包 紅包 券 折扣
     打折 满减 滿減 满 滿 减 減 立减 元 块 天 周 月 人 名 户 类商品 类 類 品类 品類 商品 产品
     產品 专区 專區 系列 全场 全場 全店 通用 所有 任意 可用 使用 门槛 門檻 消费最高 最高
@@ -262,6 +273,7 @@ _ZH_PURCHASE_BEFORE = re.compile(
     r"(?:买过|買過|购买过|購買過|购买|購買|买了|常买|爱买|喜欢|消费过|消費過|下单过|下單過|买|買|购|購)"
     r"[\s的]*$"
 )
+_ZH_LAPSED_BEFORE = re.compile(r"(?:流失|沉睡|不活跃|不活躍)(?:了)?(?:的)?\s*$")
 _ZH_NEGATION = re.compile(r"未|没|沒|无|無|不|停止")
 _ZH_AUDIENCE_AFTER = re.compile(
     r"^\s*的?\s*(?:老|新|忠实的?|忠實的?)?\s*(?:用户|用戶|顾客|顧客|客户|客戶|会员|會員|家庭|人群|"
@@ -310,6 +322,8 @@ def _chinese_phrases(text: str, masked: str) -> list[ScopePhrase]:
             if purchase:
                 lead = before[: purchase.start()]
                 not_bought = bool(_ZH_NEGATION.search(lead[-4:]))
+            else:  # 流失的咖啡顾客: coffee buyers who stopped buying coffee
+                not_bought = bool(_ZH_LAPSED_BEFORE.search(before))
         elif _ZH_OFFER_AFTER.match(after) or _ZH_OFFER_BEFORE.search(before):
             role = "offer"
         phrases.append(ScopePhrase(chunk, role, (start, end), not_bought, tuple(alternatives)))

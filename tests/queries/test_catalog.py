@@ -193,3 +193,40 @@ def test_loading_the_semantic_model_prints_nothing(
     capfd.readouterr()
     assert catalog_semantic.encode(["barbecue"]).shape == (1, 384)
     assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def test_the_threshold_is_the_lowest_score_with_few_wrong_readings() -> None:
+    from coupondesk.tools.catalog.calibration import Reading, choose_threshold
+
+    def readings(*pairs: tuple[float, bool]) -> list[Reading]:
+        return [Reading(f"p{i}", "has", score, "X", right) for i, (score, right) in
+                enumerate(pairs)]
+
+    # Above 0.7 one wrong in ten; from 0.6 down, wrong ones pile up.
+    good = readings(*[(0.71 + 0.01 * i, True) for i in range(9)], (0.75, False),
+                    (0.65, False), (0.62, False), (0.6, True))
+    assert choose_threshold(good, max_wrong=0.1) == 0.71
+    assert choose_threshold(readings((0.8, False), (0.7, False))) == 1.0  # nothing is safe
+
+
+@pytest.mark.slow
+def test_the_semantic_acceptance_score_holds_on_this_catalog(sqlite_url: str) -> None:
+    """The planner's SEMANTIC_ACCEPT still keeps wrong silent readings under 1 in 10 here."""
+    from coupondesk.agent.planning.scope_resolution import SEMANTIC_ACCEPT
+    from coupondesk.tools.catalog.calibration import MAX_WRONG_SHARE, calibrate
+    from coupondesk.tools.db.session import get_engine
+
+    with Session(get_engine(sqlite_url)) as session:
+        calibration = calibrate(session)
+    runs = {r.run for r in calibration.readings}
+    assert runs == {"has", "lacks"} and len(calibration.readings) > 100
+    assert not any(r.right for r in calibration.readings if r.run == "lacks")
+    right, wrong, _ = calibration.at(SEMANTIC_ACCEPT)
+    assert wrong <= MAX_WRONG_SHARE * max(1, right + wrong)
+    assert abs(SEMANTIC_ACCEPT - calibration.threshold) <= 0.02, calibration.threshold
+    # The old 0.6 floor would have taken more wrong readings than right ones.
+    right_at_old, wrong_at_old, _ = calibration.at(0.6)
+    assert wrong_at_old > right_at_old

@@ -32,6 +32,8 @@ class Synonym:
     phrase: str
     key_tokens: tuple[str, ...]
     targets: tuple[tuple[Level, str], ...]
+    entry: int = 0
+    """Which [[entry]] of synonyms.toml it came from (its phrases share the targets)."""
 
 
 @dataclass
@@ -185,7 +187,7 @@ def _load_synonyms(index: CatalogIndex) -> tuple[list[Synonym], list[str]]:
     text = source.read_text(encoding="utf-8")
     synonyms: list[Synonym] = []
     problems: list[str] = []
-    for entry in tomllib.loads(text).get("entry", []):
+    for number, entry in enumerate(tomllib.loads(text).get("entry", [])):
         label = entry["phrases"][0]
         targets: list[tuple[Level, str]] = []
         # Departments first when an entry names both: they are the broader reading.
@@ -203,5 +205,5 @@ def _load_synonyms(index: CatalogIndex) -> tuple[list[Synonym], list[str]]:
             continue
         for phrase in entry["phrases"]:
             key_tokens = () if has_cjk(phrase) else tuple(tokens(phrase))
-            synonyms.append(Synonym(normalise(phrase), key_tokens, tuple(targets)))
+            synonyms.append(Synonym(normalise(phrase), key_tokens, tuple(targets), number))
     return synonyms, problems

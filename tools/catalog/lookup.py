@@ -26,7 +26,7 @@ import difflib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from coupondesk.tools.catalog.index import CatalogIndex, Level, NameKey, catalog_index
 from coupondesk.tools.catalog.text import (
@@ -39,6 +39,10 @@ from coupondesk.tools.catalog.text import (
 )
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 MatchMethod = Literal["exact", "synonym", "fuzzy", "semantic"]
 
@@ -309,25 +313,49 @@ def _semantic_hits(index: CatalogIndex, phrase: str, limit: int) -> list[_Hit]:
     """
     from coupondesk.tools.catalog import semantic as catalog_semantic
 
+    # The whole phrase, not its content words: "new parents" means more than "parent".
+    query = catalog_semantic.encode([normalise(phrase)])[0]
+    return semantic_candidates(index, query, limit=limit)
+
+
+def semantic_candidates(
+    index: CatalogIndex,
+    query: npt.NDArray[np.float32],
+    *,
+    limit: int,
+    left_out: frozenset[tuple[Level, str]] = frozenset(),
+    left_out_entries: frozenset[int] = frozenset(),
+) -> list[_Hit]:
+    """The semantic candidates of one encoded phrase, best first.
+
+    `left_out` names and synonym `left_out_entries` are treated as absent from the catalog and
+    the table: coupondesk.tools.catalog.calibration asks what the matcher would say if the
+    catalog lacked the right answer, or the table lacked the phrase.
+    """
+    from coupondesk.tools.catalog import semantic as catalog_semantic
+
     rows = _semantic_rows(index)
     anchors = [s for s in index.synonyms if s.key_tokens]
     texts = tuple(text for _level, _name, text in rows) + tuple(s.phrase for s in anchors)
     if not texts:
         return []
-    # The whole phrase, not its content words: "new parents" means more than "parent".
-    query = catalog_semantic.encode([normalise(phrase)])[0]
     similarities = catalog_semantic.encode_cached(texts) @ query
     hits: list[_Hit] = []
     for (level, name, _text), cosine in zip(rows, similarities[: len(rows)], strict=True):
+        if (level, name) in left_out:
+            continue
         score = float(cosine) * (0.7 + 0.3 * index.prior(level, name))
         if score >= _SEMANTIC_MIN:
             hits.append(_Hit(level, name, round(min(score, _SEMANTIC_CAP), 4), "semantic"))
     for synonym, cosine in zip(anchors, similarities[len(rows) :], strict=True):
-        if cosine < _ANCHOR_MIN:
+        if cosine < _ANCHOR_MIN or synonym.entry in left_out_entries:
             continue
         for rank, (level, name) in enumerate(synonym.targets):
             score = min(float(cosine) * 0.95, _SEMANTIC_CAP) - 0.01 * rank
-            hits.append(_Hit(level, name, round(score, 4), "semantic", f"like {synonym.phrase!r}"))
+            if (level, name) not in left_out:
+                hits.append(
+                    _Hit(level, name, round(score, 4), "semantic", f"like {synonym.phrase!r}")
+                )
     return sorted(_merge(hits).values(), key=lambda h: -h.score)[: max(limit, 5)]
 
 

@@ -482,7 +482,7 @@ BUDGET_AFTER_AMOUNT = re.compile(r"^\s*(?:total\s+)?(?:budget|预算|預算)", _
 """Right context of an amount that names it a budget ("$500 budget", "3000元预算"); the planner
 reads budgets with the same pattern."""
 _RIGHT_AMOUNT = re.compile(
-    r"^\s*(?:off(?![A-Za-z])|discount|coupon|voucher|savings?(?![A-Za-z])|rebate|reduction|"
+    r"^\s*(?:-\s*)?(?:off(?![A-Za-z])|discount|coupon|voucher|savings?(?![A-Za-z])|rebate|reduction|"
     r"credit(?![A-Za-z])|优惠券|優惠券|券|代金券|红包|紅包|优惠|優惠|折扣|的优惠|立减|立減)",
     _FLAGS,
 )
@@ -491,7 +491,7 @@ _LEFT_MIN = re.compile(
     r"baskets?(?:\s+of)?|shops?\s+of|reach(?:es|ing)?|hits?|tops?|over|above|exceed(?:ing|s)?|"
     r"more\s+than|at\s+least|minimum(?:\s+(?:purchase|spend|order|basket))?(?:\s+of)?|"
     r"min\.?(?:\s+(?:purchase|spend|order|basket))?(?:\s+of)?|"
-    r"off\s+(?:(?:a|an|any|your|next|the|orders?|purchases?|baskets?|shop|spend|total)\s+){0,3}"
+    r"off(?:\s+|\s*-\s*)(?:(?:a|an|any|your|next|the|orders?|purchases?|baskets?|shop|spend|total)\s+){0,3}"
     r"(?:of\s+)?)"
     r"|满|滿|消费|消費|单笔|單筆|买满|買滿|购满|購滿|实付|實付|订单满|訂單滿)"
     r"\s*(?:(?:at\s+least|over|more\s+than|a\s+minimum\s+of|only|just)\s+)?[:：]?\s*$",

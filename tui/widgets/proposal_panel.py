@@ -20,11 +20,17 @@ from textual.containers import Grid, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+EXAMPLE_REQUESTS = (
+    "win back lapsed coffee buyers with 15% off, budget $2,000, valid one week",
+    "给三个月没买咖啡的顾客发 10% 折扣券，预算 1000 美元",
+)
+"""The campaign requests the empty screen suggests (tests/agent/test_ui_examples.py proposes
+each one on the test data and expects recipients)."""
+EXAMPLE_QUESTION = "how many households bought coffee last month?"
 EMPTY_HINT = (
     "No proposal yet.\n\nType a campaign request below, in English or Chinese, e.g.\n"
-    "  win back lapsed coffee buyers with 15% off, budget $2,000, valid one week\n"
-    "  给三个月没买咖啡的顾客发 10% 折扣券，预算 1000 美元\n\n"
-    "or ask a question: how many households bought coffee last month?"
+    + "".join(f"  {example}\n" for example in EXAMPLE_REQUESTS)
+    + f"\nor ask a question: {EXAMPLE_QUESTION}"
 )
 
 
