@@ -29,6 +29,14 @@ class ArmEffects:
     """False when the depth response is a stated prior, not fitted on outcomes."""
     source: str
     """What produced these numbers (the learner, its training rows, or the prior's source)."""
+    p_redeem: np.ndarray | None = None
+    """(n, k) P(redeem | coupon of arm j): persuaded buyers plus habitual buyers who use it.
+    None = not modelled, and every buyer with the coupon is taken to redeem (the upper bound)."""
+
+    @property
+    def redeem_probability(self) -> np.ndarray:
+        """(n, k) P(redeem), falling back to P(buy) (every buyer redeems) when not modelled."""
+        return self.p_buy if self.p_redeem is None else self.p_redeem
 
     @property
     def uplift(self) -> np.ndarray:

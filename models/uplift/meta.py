@@ -173,10 +173,14 @@ class PropensityRanker:
         self._spend = _regressor(x[treated], s[treated], w, self.seed)
         return self
 
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """P(redeem) x expected spend per household (higher = ranked first)."""
+    def levels(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(P(buy | sent), expected in-scope spend | sent) per household."""
         if self._buy is None or self._spend is None:
             raise RuntimeError("the propensity ranker is not fitted")
         x = np.asarray(features, dtype=float)
-        p = self._buy.predict_proba(x)[:, 1]
-        return p * np.maximum(self._spend.predict(x), 0.0)
+        return self._buy.predict_proba(x)[:, 1], np.maximum(self._spend.predict(x), 0.0)
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """P(redeem) x expected spend per household (higher = ranked first)."""
+        p, spend = self.levels(features)
+        return p * spend

@@ -25,6 +25,13 @@ class Experiment:
     true_p: np.ndarray
     """(n, len(MENU)) true P(buy | arm)."""
     basket: np.ndarray
+    redeemed: np.ndarray
+    """Persuaded buyers always redeem; habitual buyers with probability HABITUAL_USE."""
+    true_redeem: np.ndarray
+    """(n, len(MENU)) true P(redeem | arm)."""
+
+
+HABITUAL_USE = 0.5
 
 
 def true_probabilities(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +52,12 @@ def run(n: int, seed: int, shares: tuple[float, ...] = (0.3, 0.1, 0.3, 0.3)) -> 
     all_arms = [CONTROL, *MENU]
     arms = [all_arms[c] for c in choice]
     p_assigned = np.where(choice == 0, p0, p[np.arange(n), np.maximum(choice - 1, 0)])
-    bought = (rng.random(n) < p_assigned).astype(float)
+    habitual = rng.random(n) < p0
+    persuaded = ~habitual & (rng.random(n) < (p_assigned - p0) / (1 - p0))
+    bought = (habitual | persuaded).astype(float)
+    redeemed = ((choice > 0) & (persuaded | (habitual & (rng.random(n) < HABITUAL_USE))))
     basket = np.exp(3.0 + 0.3 * features[:, 2])
     spend = bought * basket * np.exp(rng.normal(scale=0.2, size=n))
-    return Experiment(features, arms, np.asarray(shares)[choice], bought, spend, p0, p, basket)
+    true_redeem = (p - p0[:, None]) + HABITUAL_USE * p0[:, None]
+    return Experiment(features, arms, np.asarray(shares)[choice], bought, spend, p0, p, basket,
+                      redeemed.astype(float), true_redeem)

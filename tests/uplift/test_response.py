@@ -50,6 +50,33 @@ def test_monotone_and_concave_in_depth_for_any_household(fitted) -> None:
     assert np.all(np.diff(effects.spend, axis=1) >= -1e-9)
 
 
+def test_redemption_head_and_baseline_offset() -> None:
+    exp = simulated.run(3000, seed=4)
+    learner = DepthResponseLearner(THORNTON_SHAPE).fit(
+        exp.features, exp.arms, exp.bought, exp.spend, propensity=exp.propensity,
+        baseline=exp.true_p0, redeemed=exp.redeemed)
+    effects = learner.predict(exp.features, simulated.MENU, baseline=exp.true_p0)
+    assert effects.p_redeem is not None
+    assert np.all(effects.p_redeem <= effects.p_buy + 1e-12)
+    assert np.all(effects.p_redeem >= effects.uplift - 1e-12)
+    # (the truth's habitual use does not vary with depth, the model's does: close, not exact)
+    assert np.abs(effects.p_redeem - exp.true_redeem).mean() < 0.045
+    with pytest.raises(ValueError, match="baseline"):
+        learner.predict(exp.features, simulated.MENU)
+    # A first campaign's holdout is small: a baseline from history keeps the control level.
+    small = simulated.run(500, seed=5, shares=(0.08, 0.3, 0.31, 0.31))
+    errors = []
+    for baseline in (None, small.true_p0):
+        fitted = DepthResponseLearner(THORNTON_SHAPE).fit(
+            small.features, small.arms, small.bought, baseline=baseline)
+        p0 = fitted.predict(small.features, simulated.MENU, baseline=baseline).p_buy_control
+        errors.append(np.abs(p0 - small.true_p0).mean())
+    assert errors[1] < 0.6 * errors[0]
+    # Without the redemption head every buyer is priced as a redeemer (the upper bound).
+    plain = DepthResponseLearner(THORNTON_SHAPE).fit(exp.features, exp.arms, exp.bought)
+    assert plain.predict(exp.features[:5], simulated.MENU).p_redeem is None
+
+
 def test_prior_is_stated_not_learned() -> None:
     arms = [Arm("amount_off", 2), Arm("amount_off", 3), Arm("amount_off", 5)]
     effects = prior_effects(THORNTON_SHAPE, np.array([0.1, 0.5]), np.array([3.0, 20.0]), arms)

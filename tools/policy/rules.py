@@ -159,7 +159,7 @@ class UpliftRules(_Strict):
     """Percent-off depths a household can be given (within max_percent and scope caps)."""
     amount_menu: list[float] = Field(default_factory=lambda: [2.0, 3.0, 5.0])
     """Amount-off depths in currency units (within max_amount and scope caps)."""
-    exploration_share: float = Field(default=0.10, ge=0, lt=1)
+    exploration_share: float = Field(default=0.10, ge=0, le=1)
     """Share of treated households whose depth is drawn at random from the allowed menu, with the
     probability stored, so the next campaign learns the depth response without bias."""
     budget_quantile: float = Field(default=0.95, gt=0.5, lt=1)

@@ -99,17 +99,24 @@ def allocate_depths(
     holdout_share: float = 0.10,
     budget_quantile: float = 0.95,
     max_size: int | None = None,
+    learning_value: float = 0.0,
 ) -> DepthAllocation:
-    """Choose arms under the budget and draw exploration and holdout reproducibly."""
+    """Choose arms under the budget and draw exploration and holdout reproducibly.
+
+    `learning_value` is added to every treated arm's objective when choosing (not to the
+    figures reported): what one more randomised outcome is worth. While the depth response is
+    only the stated prior, the prior is no evidence that a household is not worth its coupon,
+    so a first campaign passes a large value and spends its budget to learn."""
     ids = np.asarray(household_ids)
     if len(ids) != effects.p_buy.shape[0]:
         raise ValueError("one row of effects per household")
     k = len(effects.arms)
     eps = exploration_share if k > 1 else 0.0
     econ = arm_economics(effects, economics)
-    objective, cost = _mix(econ.objective, eps), _mix(econ.cost, eps)
+    objective = _mix(econ.objective, eps) + learning_value
+    cost = _mix(econ.cost, eps)
     mean_d = _mix(econ.discount, eps)
-    second = _mix(effects.p_buy * econ.discount_per_redemption**2, eps)
+    second = _mix(econ.redeem * econ.discount_per_redemption**2, eps)
     variance = np.maximum(second - mean_d**2, 0.0)
     held = np.array([in_holdout(campaign_id, int(h), holdout_share) for h in ids], dtype=bool)
     open_rows = np.flatnonzero(~held)

@@ -1,10 +1,11 @@
 """Per household and arm: incremental margin, expected discount cost, and its variance.
 
     value_ik      = m x (spend_ik - spend_i0)            incremental in-scope margin
-    discount_ik   = p_ik x d_ik                          paid by every redeemer, persuaded or not
+    discount_ik   = q_ik x d_ik                          paid by every redeemer, persuaded or not
+                                                         (q = P(redeem), or P(buy) if not modelled)
     objective_ik  = value_ik - discount_ik - c_send      what the allocator maximises
     cost_ik       = discount_ik + c_send                 what the budget pays (expected)
-    variance_ik   = p_ik (1 - p_ik) d_ik^2               of the discount, for the hard budget
+    variance_ik   = q_ik (1 - q_ik) d_ik^2               of the discount, for the hard budget
 
 d_ik is the discount of one redemption: the amount off, or the percent of the buyer's expected
 in-scope basket under that arm, capped by the per-coupon cap.
@@ -35,6 +36,7 @@ class ArmEconomics:
     value: np.ndarray
     discount: np.ndarray
     discount_per_redemption: np.ndarray
+    redeem: np.ndarray
     variance: np.ndarray
     objective: np.ndarray
     cost: np.ndarray
@@ -47,13 +49,15 @@ def arm_economics(effects: ArmEffects, economics: Economics) -> ArmEconomics:
     per_redemption = np.column_stack([
         arm.discount(basket[:, j], economics.max_discount) for j, arm in enumerate(effects.arms)
     ])
-    discount = effects.p_buy * per_redemption
+    q = effects.redeem_probability
+    discount = q * per_redemption
     value = economics.margin_rate * effects.incremental_spend
     return ArmEconomics(
         value=value,
         discount=discount,
         discount_per_redemption=per_redemption,
-        variance=effects.p_buy * (1 - effects.p_buy) * per_redemption**2,
+        redeem=q,
+        variance=q * (1 - q) * per_redemption**2,
         objective=value - discount - economics.send_cost,
         cost=discount + economics.send_cost,
         send_cost=economics.send_cost,
