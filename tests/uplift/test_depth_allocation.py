@@ -34,6 +34,9 @@ def test_policy_refuses_a_menu_above_the_caps() -> None:
 
     with pytest.raises(ConfigError, match="percent_menu"):
         parse_policy({"uplift": {"percent_menu": [10, 40]}})
+    # Tightening a cap cuts the default menu instead of breaking the file.
+    tight = parse_policy({"offer": {"max_percent": 12}})
+    assert [a.value for a in depth_menu(tight, "percent_off")] == [10]
 
 
 def _effects(n: int, seed: int = 0):

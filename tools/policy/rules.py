@@ -231,9 +231,12 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _menu_within_caps(self) -> Policy:
-        if max(self.uplift.percent_menu) > self.offer.max_percent:
+        # A menu the file states must fit the caps; the default menu is cut to them instead
+        # (coupondesk.tools.uplift.menu), so tightening a cap never breaks a policy file.
+        given = self.uplift.model_fields_set
+        if "percent_menu" in given and max(self.uplift.percent_menu) > self.offer.max_percent:
             raise ValueError("uplift.percent_menu goes above offer.max_percent")
-        if max(self.uplift.amount_menu) > self.offer.max_amount:
+        if "amount_menu" in given and max(self.uplift.amount_menu) > self.offer.max_amount:
             raise ValueError("uplift.amount_menu goes above offer.max_amount")
         return self
 
