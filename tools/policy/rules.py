@@ -157,6 +157,29 @@ class StackingRules(_Strict):
     allow_overlapping: bool = False
 
 
+class UpliftRules(_Strict):
+    """The depth menu the allocator picks from per household, and how much of the cut explores."""
+
+    percent_menu: list[float] = Field(default_factory=lambda: [10.0, 15.0, 20.0, 25.0])
+    """Percent-off depths a household can be given (within max_percent and scope caps)."""
+    amount_menu: list[float] = Field(default_factory=lambda: [2.0, 3.0, 5.0])
+    """Amount-off depths in currency units (within max_amount and scope caps)."""
+    exploration_share: float = Field(default=0.10, ge=0, le=1)
+    """Share of treated households whose depth is drawn at random from the allowed menu, with the
+    probability stored, so the next campaign learns the depth response without bias."""
+    budget_quantile: float = Field(default=0.95, gt=0.5, lt=1)
+    """The cut is sized so the redeemed discount stays within budget with this probability."""
+
+    @field_validator("percent_menu", "amount_menu")
+    @classmethod
+    def _positive_sorted(cls, menu: list[float]) -> list[float]:
+        if not menu:
+            raise ValueError("the depth menu is empty")
+        if any(not math.isfinite(v) or v <= 0 for v in menu):
+            raise ValueError("every depth in the menu is a positive number")
+        return sorted(set(menu))
+
+
 class CopyRules(_Strict):
     """What customer-facing text may say."""
 
@@ -208,8 +231,20 @@ class Policy(_Strict):
     stacking: StackingRules = Field(default_factory=StackingRules)
     redemption: RedemptionRules = Field(default_factory=RedemptionRules)
     copy_rules: CopyRules = Field(default_factory=CopyRules, alias="copy")
+    uplift: UpliftRules = Field(default_factory=UpliftRules)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _menu_within_caps(self) -> Policy:
+        # A menu the file states must fit the caps; the default menu is cut to them instead
+        # (coupondesk.tools.uplift.menu), so tightening a cap never breaks a policy file.
+        given = self.uplift.model_fields_set
+        if "percent_menu" in given and max(self.uplift.percent_menu) > self.offer.max_percent:
+            raise ValueError("uplift.percent_menu goes above offer.max_percent")
+        if "amount_menu" in given and max(self.uplift.amount_menu) > self.offer.max_amount:
+            raise ValueError("uplift.amount_menu goes above offer.max_amount")
+        return self
 
     @field_validator("version")
     @classmethod
