@@ -80,12 +80,13 @@ def test_every_rule_id_the_guardrails_emit_is_documented() -> None:
 
     import coupondesk.tools.campaigns.dispatch as dispatch
     import coupondesk.tools.campaigns.dispatch_rules as dispatch_rules
+    import coupondesk.tools.campaigns.proposal as proposal
     import coupondesk.tools.campaigns.records as records
     import coupondesk.tools.policy.guardrails as guardrails
 
     source = "".join(
         Path(module.__file__).read_text("utf-8")
-        for module in (guardrails, dispatch_rules, dispatch, records)
+        for module in (guardrails, dispatch_rules, dispatch, records, proposal)
     )
     emitted = set(re.findall(r'"((?:offer|plan|copy)\.[a-z_]+)"', source))
     emitted |= {f"copy.{kind}" for kind in ("email", "url", "phone")}

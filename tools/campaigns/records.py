@@ -142,19 +142,6 @@ def block_campaign(
     )
 
 
-def blocking_rules(proposal: Proposal) -> list[str]:
-    """The rule ids that keep a proposal from approval, once each ("plan.questions" for open
-    questions, "plan.no_recipients" / "plan.no_copy" when nothing can be issued)."""
-    rules = [v.rule for v in proposal.violations]
-    if proposal.plan.questions:
-        rules.append("plan.questions")
-    if not rules and not proposal.recipients:
-        rules.append("plan.no_recipients")
-    if not rules and proposal.selected_copy is None:
-        rules.append("plan.no_copy")
-    return list(dict.fromkeys(rules))
-
-
 def load_proposal(session: Session, campaign_id: int) -> Proposal | None:
     """The stored proposal, or None while the campaign is still a draft."""
     campaign = get_campaign(session, campaign_id)
@@ -172,7 +159,7 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
     if campaign.status == "blocked" and campaign.proposal_json is not None:
         blocked = Proposal.model_validate(campaign.proposal_json)
         raise RefusedError(
-            f"campaign {campaign_id} is blocked by {', '.join(blocking_rules(blocked))}; "
+            f"campaign {campaign_id} is blocked by {', '.join(blocked.blocking_rules)}; "
             "revise it before approval"
         )
     if campaign.status != "proposed" or campaign.proposal_json is None:
@@ -184,7 +171,7 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
             f"campaign {campaign_id}'s proposal changed after it was proposed; revise it again"
         )
     if proposal.blocking:
-        rules = ", ".join(blocking_rules(proposal))
+        rules = ", ".join(proposal.blocking_rules)
         raise RefusedError(f"campaign {campaign_id} cannot be approved: {rules}")
     exists = session.execute(
         select(Approval).where(
@@ -252,7 +239,7 @@ def _row(session: Session, campaign: Campaign) -> CampaignRow:
         approvers=names,
         rejected_reason=campaign.rejected_reason,
         violations=(
-            blocking_rules(Proposal.model_validate(campaign.proposal_json))
+            Proposal.model_validate(campaign.proposal_json).blocking_rules
             if campaign.status == "blocked" and campaign.proposal_json is not None else []
         ),
     )
