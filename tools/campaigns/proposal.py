@@ -22,7 +22,8 @@ class CopyVariant(BaseModel):
 
     text: str
     source: str
-    """"llm" (the model wrote some of it, then it was checked) or "template" (by construction)."""
+    """"llm" (the model wrote some of it, then it was checked), "fake" (the scripted test
+    backend wrote it) or "template" (by construction)."""
     ok: bool
     violations: list[Violation] = Field(default_factory=list)
     redrafted: bool = False
