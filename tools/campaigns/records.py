@@ -159,8 +159,8 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
     if campaign.status == "blocked" and campaign.proposal_json is not None:
         blocked = Proposal.model_validate(campaign.proposal_json)
         raise RefusedError(
-            f"campaign {campaign_id} is blocked by {', '.join(blocked.blocking_rules)}; "
-            "revise it before approval"
+            f"campaign {campaign_id} cannot be approved: blocked by "
+            f"{', '.join(blocked.blocking_rules)}; revise or reject it"
         )
     if campaign.status != "proposed" or campaign.proposal_json is None:
         raise RefusedError(f"campaign {campaign_id} is {campaign.status}, not awaiting approval")
