@@ -383,12 +383,14 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
 
 
 def propose(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
-    """Store the proposal (status proposed) so the operator can decide, now or after a restart."""
+    """Store the proposal (status proposed, or blocked when it has violations or open questions)
+    so the operator can decide, now or after a restart."""
     from coupondesk.tools.campaigns.records import save_proposal
 
     started = time.perf_counter()
     ctx = runtime.context
     proposal = build_proposal(state, ctx)
+    proposal.status = "blocked" if proposal.blocking else "proposed"
     with Session(ctx.engine) as session, session.begin():
         digest = save_proposal(session, proposal, actor=state.get("operator") or ctx.operator)
     if proposal.blocking:
@@ -401,7 +403,7 @@ def propose(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
         )
     return {
         "proposal": {**proposal.model_dump(mode="json"), "hash": digest},
-        "status": "proposed",
+        "status": proposal.status,
         "events": [_event(runtime, "propose", message)],
         "timings": _timed("propose", started),
     }
@@ -450,8 +452,8 @@ def route_after_review(state: CampaignState) -> Literal["dispatch", "plan", "rep
 
 def dispatch(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Issue the codes of the approved proposal; a refusal returns to review with the reason."""
+    from coupondesk.tools.campaigns.dispatch import DispatchRefused, mark_approved
     from coupondesk.tools.campaigns.dispatch import dispatch as issue_codes
-    from coupondesk.tools.campaigns.dispatch import mark_approved
     from coupondesk.tools.errors import RefusedError
 
     started = time.perf_counter()
@@ -460,7 +462,8 @@ def dispatch(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     operator = (state.get("decision") or {}).get("operator") or ctx.operator
     required = int(state["proposal"].get("approvals_required", 1))
     try:
-        if not mark_approved(ctx.engine, campaign_id, required_approvals=required):
+        if not mark_approved(ctx.engine, campaign_id, policy=ctx.policy,
+                             required_approvals=required):
             raise RefusedError(
                 f"campaign {campaign_id} needs {required} approvals of this exact proposal"
             )
@@ -468,12 +471,16 @@ def dispatch(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             ctx.engine,
             campaign_id,
             operator=operator,
+            policy=ctx.policy,
+            today=ctx.today,
             required_approvals=required,
-            period_limit=ctx.policy.budget.monthly_limit,
         )
     except RefusedError as refused:
+        blocked = isinstance(refused, DispatchRefused)
         return {
-            "result": {"refused": refused.message},
+            "result": {"refused": refused.message,
+                       "violations": refused.rules if blocked else []},
+            "status": "blocked" if blocked else state.get("status", "proposed"),
             "decision": {},
             "events": [_event(runtime, "dispatch", f"dispatch refused: {refused.message}")],
             "timings": _timed("dispatch", started),

@@ -294,7 +294,8 @@ def answer_with_tools(
                 return {"answer": f"The endpoint's answer was not backed by the query results, "
                                   f"so it is not shown. {HELP}",
                         "tool": ",".join(calls_made) or None, "source": "none"}
-            return {"answer": text, "tool": ",".join(calls_made) or None, "source": "llm"}
+            return {"answer": text, "tool": ",".join(calls_made) or None,
+                    "source": llm.source_label}
         messages.append(assistant_tool_calls(result))
         for call in result.tool_calls:
             spec_function = tools.get(call.name)

@@ -19,6 +19,7 @@ from coupondesk.agent.checkpoint import open_checkpointer
 from coupondesk.agent.context import AgentContext, CandidateScorer
 from coupondesk.agent.graph import build_graph
 from coupondesk.agent.state import Event
+from coupondesk.tools.campaigns.dispatch_rules import approvals_needed
 from coupondesk.tools.campaigns.proposal import Proposal
 from coupondesk.tools.campaigns.records import (
     CampaignRow,
@@ -258,7 +259,7 @@ class CampaignDesk:
         self.ensure_ready()
         clean_request(change, kind="change")  # else the resumed thread would die in plan
         who = self.operator_name(operator)
-        self._require_status(campaign_id, ("proposed", "approved"), "revised")
+        self._require_status(campaign_id, ("proposed", "blocked", "approved"), "revised")
         decision = {"action": "revise", "text": change, "operator": who}
         graph_input = self._revision_input(campaign_id, decision)
         self._run_recording_failure(campaign_id, graph_input, on_event, who)
@@ -304,12 +305,12 @@ class CampaignDesk:
         if status == "rejected":
             raise RefusedError(f"campaign {campaign_id} was rejected; it cannot be approved")
         proposal = self._proposal(campaign_id)
-        if status == "proposed":
+        if status != "approved":  # record_approval refuses a blocked or draft campaign
             with Session(self.engine) as session, session.begin():
                 _digest, names = record_approval(session, campaign_id, operator=who)
         else:  # approved earlier, dispatch refused (e.g. budget account full): retry
             names = self.row(campaign_id).approvers
-        needed = proposal.approvals_required
+        needed = approvals_needed(proposal, self.policy)
         if len(names) < needed:
             return ApprovalOutcome(
                 campaign_id, "proposed", 0, names, needed,
@@ -334,11 +335,12 @@ class CampaignDesk:
         """Dispatch from the stored proposal when the agent thread is gone (checkpoints lost)."""
         from coupondesk.tools.campaigns.dispatch import dispatch, mark_approved
 
-        if not mark_approved(self.engine, campaign_id, required_approvals=needed):
+        if not mark_approved(self.engine, campaign_id, policy=self.policy,
+                             required_approvals=needed):
             raise RefusedError(f"campaign {campaign_id} needs {needed} approvals")
         result = dispatch(
-            self.engine, campaign_id, operator=operator, required_approvals=needed,
-            period_limit=self.policy.budget.monthly_limit,
+            self.engine, campaign_id, operator=operator, policy=self.policy, today=self.today,
+            required_approvals=needed,
         )
         return result.issued
 
@@ -351,7 +353,9 @@ class CampaignDesk:
         reason = reason.strip()
         if not reason:
             raise BadInputError("a reason is required to reject a campaign")
-        self._require_status(campaign_id, ("draft", "proposed", "approved", "rejected"), "rejected")
+        self._require_status(
+            campaign_id, ("draft", "proposed", "blocked", "approved", "rejected"), "rejected"
+        )
         if self._paused_for_review(campaign_id):
             self._run(
                 campaign_id,

@@ -46,10 +46,14 @@ class LogisticBaseline:
         return cls(tuple(features.columns), medians, means, scales, model.coef_[0],
                    float(model.intercept_[0]))
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
+    def contributions(self, features: pd.DataFrame) -> np.ndarray:
+        """Each feature's term of the logit: coefficient x standardised feature (rows x F)."""
         x = _signed_log(features[list(self.feature_names)].to_numpy(np.float64))
         x = np.where(np.isnan(x), self.medians, x)
-        z = ((x - self.means) / self.scales) @ self.coef + self.intercept
+        return ((x - self.means) / self.scales) * self.coef
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        z = self.contributions(features).sum(1) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def save(self, path: Path) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 STATUS_STYLES: dict[str, str] = {
     "draft": "dim",
     "proposed": "bold yellow",
+    "blocked": "bold white on red",
     "approved": "bold cyan",
     "dispatched": "bold green",
     "rejected": "bold red",

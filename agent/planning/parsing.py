@@ -425,8 +425,8 @@ class _Reader:
                 facts.lapsed_days = whole
                 facts.notes.append(
                     f"\"{claim.raw}\" after the lapsed audience read as its lapse window (no "
-                    f"purchase in {whole} days); say \"{validity_phrase(claim.raw, facts.language)}\""
-                    " if it is the validity"
+                    f"purchase in {whole} days); say "
+                    f"\"{validity_phrase(claim.raw, facts.language)}\" if it is the validity"
                 )
             elif role == "lapsed" and facts.lapsed_days is None:
                 facts.lapsed_days = whole

@@ -68,7 +68,7 @@ def test_propose_approve_show(cli_env: str) -> None:
     assert proposal["audience_size"] > 0 and proposal["expected_cost"] <= 300
     for copy in proposal["copy"]:
         assert set(copy) >= {"text", "source", "ok", "violations"}
-        assert copy["source"] in ("llm", "template")
+        assert copy["source"] in ("fake", "template")  # the scripted LLM is never "llm"
     sample = proposal["recipients_sample"][0]
     assert set(sample) == {"household_id", "p_redeem", "reason"} and 0 <= sample["p_redeem"] <= 1
     campaign_id = proposal["campaign_id"]

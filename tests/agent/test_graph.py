@@ -146,8 +146,8 @@ def test_forbidden_offer_is_proposed_blocked(fresh_db_url: str, isolated_home: P
     proposal = desk.propose("50% off cigarettes for everyone, budget $500, valid 7 days")
     rules = {v.rule for v in proposal.violations}
     assert "offer.max_percent" in rules
-    assert proposal.audience_size == 0 and proposal.blocking
-    with pytest.raises(RefusedError, match="cannot be approved"):
+    assert proposal.audience_size == 0 and proposal.blocking and proposal.status == "blocked"
+    with pytest.raises(RefusedError, match="cannot be approved: blocked by offer.max_percent"):
         desk.approve(proposal.campaign_id, operator="ana")
     fixed = desk.revise(proposal.campaign_id, "make it 10% off soup instead")
     assert fixed.plan.offer.value == 10

@@ -97,7 +97,7 @@ def test_capable_endpoint_answers_through_tools(sqlite_url: str) -> None:
         answer = answer_question(
             "which weekday do people shop most on?", session=session, llm=llm, today=TODAY
         )
-    assert answer == {"answer": "The data covers 2017.", "tool": "data_period", "source": "llm"}
+    assert answer == {"answer": "The data covers 2017.", "tool": "data_period", "source": "fake"}
     tool_turn = llm.calls[1].messages[-1]
     assert tool_turn["role"] == "tool" and "transaction_lines" in (tool_turn["content"] or "")
     assert {spec.name for spec in llm.calls[0].tools} >= {
@@ -123,7 +123,7 @@ def test_endpoint_answers_are_shown_only_when_the_tools_back_them(
             "which weekday do people shop most on?", session=session, llm=llm, today=TODAY
         )
     assert (answer["answer"] == reply) is shown
-    assert answer["source"] == ("llm" if shown else "none")
+    assert answer["source"] == ("fake" if shown else "none")
 
 
 def test_an_endpoint_answer_without_any_tool_result_is_not_shown(sqlite_url: str) -> None:

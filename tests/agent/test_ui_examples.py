@@ -13,8 +13,9 @@ import pytest
 from coupondesk.agent.questions import is_question
 from coupondesk.agent.service import CampaignDesk
 from coupondesk.tools.llm.fake import FakeChatModel
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.widgets.proposal_panel import EMPTY_HINT, EXAMPLE_QUESTION, EXAMPLE_REQUESTS
+
+from coupondesk.settings import Settings
 
 TODAY = date(2018, 1, 2)
 

@@ -89,6 +89,23 @@ def test_gain_curve_marks_the_cut() -> None:
     assert costs == sorted(costs)
 
 
+@pytest.mark.parametrize("share", [0.1, 0.3])
+def test_gain_curve_counts_only_treated_households(share: float) -> None:
+    """With a holdout, the chart's cost and redemptions at the cut are the proposal's."""
+    result = allocate(_candidates(300), AMT, campaign_id=7, budget=50, max_size=None,
+                      config=AllocationConfig(holdout_share=share))
+    assert result.holdout, "the test needs held-out households inside the cut"
+    chosen = [p for p in result.gain_curve if p["chosen"]]
+    assert len(chosen) == 1
+    cut = chosen[0]
+    assert cut["size"] == len(result.recipients)
+    assert cut["cost"] == pytest.approx(result.expected_cost, abs=0.006)
+    assert cut["redemptions"] == pytest.approx(result.expected_redemptions, abs=0.0006)
+    # The whole curve spans the treated households of the ranking, never the holdout.
+    held = sum(in_holdout(7, c.household_id, share) for c in _candidates(300))
+    assert result.gain_curve[-1]["size"] == 300 - held
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     budget=st.floats(min_value=1, max_value=5000),

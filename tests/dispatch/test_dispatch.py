@@ -6,7 +6,13 @@ import threading
 from datetime import date
 
 import pytest
-from coupondesk.tools.campaigns.dispatch import CODE_ALPHABET, dispatch, mark_approved, new_code
+from coupondesk.tools.campaigns.dispatch import (
+    CODE_ALPHABET,
+    DispatchResult,
+    mark_approved,
+    new_code,
+)
+from coupondesk.tools.campaigns.dispatch import dispatch as dispatch_with
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import CampaignPlan
 from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
@@ -19,8 +25,23 @@ from coupondesk.tools.campaigns.records import (
 from coupondesk.tools.db.schema import Campaign, Holdout, IssuedCoupon
 from coupondesk.tools.db.session import get_engine
 from coupondesk.tools.errors import RefusedError
-from sqlalchemy import func, select, text, update
+from coupondesk.tools.policy.rules import BudgetRules, Policy
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
+
+TODAY = date(2018, 1, 2)
+POLICY = Policy()
+
+
+def policy_with_monthly_limit(limit: float) -> Policy:
+    return Policy(budget=BudgetRules(monthly_limit=limit))
+
+
+def dispatch(engine: Engine, campaign_id: int, *, operator: str, policy: Policy = POLICY,
+             today: date = TODAY, required_approvals: int = 1) -> DispatchResult:
+    """Dispatch on the desk's day of the test proposals (2018-01-02) under the default policy."""
+    return dispatch_with(engine, campaign_id, operator=operator, policy=policy, today=today,
+                         required_approvals=required_approvals)
 
 
 def households(url: str) -> list[int]:
@@ -58,9 +79,9 @@ def make_proposal(
     )
 
 
-def proposed(url: str, *, budget: float = 500.0, n: int = 60) -> int:
+def proposed(url: str, *, budget: float = 500.0, n: int = 60, start: int = 0) -> int:
     engine = get_engine(url)
-    ids = households(url)
+    ids = households(url)[start:]
     with Session(engine) as session, session.begin():
         campaign_id = create_campaign(session, request="test campaign", operator="ana")
         save_proposal(
@@ -75,7 +96,7 @@ def approve(url: str, campaign_id: int, operator: str = "ana") -> None:
     engine = get_engine(url)
     with Session(engine) as session, session.begin():
         record_approval(session, campaign_id, operator=operator)
-    assert mark_approved(engine, campaign_id, required_approvals=1)
+    assert mark_approved(engine, campaign_id, policy=POLICY)
 
 
 def issued(url: str, campaign_id: int) -> int:
@@ -85,6 +106,13 @@ def issued(url: str, campaign_id: int) -> int:
             .select_from(IssuedCoupon)
             .where(IssuedCoupon.campaign_id == campaign_id)
         ).scalar_one()
+
+
+def status_of(url: str, campaign_id: int) -> str:
+    with Session(get_engine(url)) as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        return campaign.status
 
 
 def test_codes_are_unguessable_format() -> None:
@@ -147,11 +175,11 @@ def test_two_operators_needed_above_threshold(fresh_db_url: str) -> None:
     with Session(engine) as session, session.begin():
         record_approval(session, campaign_id, operator="ana")
         record_approval(session, campaign_id, operator="ana")  # same person twice counts once
-    assert not mark_approved(engine, campaign_id, required_approvals=2)
+    assert not mark_approved(engine, campaign_id, policy=POLICY, required_approvals=2)
     with Session(engine) as session, session.begin():
         _digest, names = record_approval(session, campaign_id, operator="bo")
     assert names == ["ana", "bo"]
-    assert mark_approved(engine, campaign_id, required_approvals=2)
+    assert mark_approved(engine, campaign_id, policy=POLICY, required_approvals=2)
     assert dispatch(engine, campaign_id, operator="bo", required_approvals=2).issued == 60
 
 
@@ -168,14 +196,17 @@ def test_rejected_campaign_issues_nothing(fresh_db_url: str) -> None:
 
 
 def test_budget_account_refuses_overspend(fresh_db_url: str) -> None:
-    first, second = proposed(fresh_db_url, budget=600), proposed(fresh_db_url, budget=600)
+    first = proposed(fresh_db_url, budget=600)
+    second = proposed(fresh_db_url, budget=600, start=100)  # other households: no stacking
     approve(fresh_db_url, first)
     approve(fresh_db_url, second)
     engine = get_engine(fresh_db_url)
-    assert dispatch(engine, first, operator="ana", period_limit=1000).issued == 60
-    with pytest.raises(RefusedError, match=r"has \$400.00 left"):
-        dispatch(engine, second, operator="ana", period_limit=1000)
+    limited = policy_with_monthly_limit(1000)
+    assert dispatch(engine, first, operator="ana", policy=limited).issued == 60
+    with pytest.raises(RefusedError, match=r"plan.monthly_limit.*has \$400.00 left"):
+        dispatch(engine, second, operator="ana", policy=limited)
     assert issued(fresh_db_url, second) == 0
+    assert status_of(fresh_db_url, second) == "blocked"
     with engine.connect() as connection:
         committed = connection.execute(text("SELECT committed FROM budget_accounts")).scalar_one()
     assert committed == 600
@@ -183,7 +214,7 @@ def test_budget_account_refuses_overspend(fresh_db_url: str) -> None:
 
 def test_concurrent_approvals_cannot_overspend(fresh_db_url: str) -> None:
     """Two dispatches race for one account with room for one: exactly one wins."""
-    ids = [proposed(fresh_db_url, budget=600), proposed(fresh_db_url, budget=600)]
+    ids = [proposed(fresh_db_url, budget=600), proposed(fresh_db_url, budget=600, start=100)]
     for campaign_id in ids:
         approve(fresh_db_url, campaign_id)
     engine = get_engine(fresh_db_url)
@@ -193,7 +224,7 @@ def test_concurrent_approvals_cannot_overspend(fresh_db_url: str) -> None:
     def run(campaign_id: int) -> None:
         barrier.wait()
         try:
-            dispatch(engine, campaign_id, operator="ana", period_limit=1000)
+            dispatch(engine, campaign_id, operator="ana", policy=policy_with_monthly_limit(1000))
             outcomes[campaign_id] = "dispatched"
         except RefusedError:
             outcomes[campaign_id] = "refused"

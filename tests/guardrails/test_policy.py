@@ -78,9 +78,16 @@ def test_settings_override_the_two_operator_threshold() -> None:
 def test_every_rule_id_the_guardrails_emit_is_documented() -> None:
     import re
 
+    import coupondesk.tools.campaigns.dispatch as dispatch
+    import coupondesk.tools.campaigns.dispatch_rules as dispatch_rules
+    import coupondesk.tools.campaigns.proposal as proposal
+    import coupondesk.tools.campaigns.records as records
     import coupondesk.tools.policy.guardrails as guardrails
 
-    source = Path(guardrails.__file__).read_text("utf-8")
+    source = "".join(
+        Path(module.__file__).read_text("utf-8")
+        for module in (guardrails, dispatch_rules, dispatch, records, proposal)
+    )
     emitted = set(re.findall(r'"((?:offer|plan|copy)\.[a-z_]+)"', source))
     emitted |= {f"copy.{kind}" for kind in ("email", "url", "phone")}
     assert emitted

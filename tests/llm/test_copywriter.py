@@ -25,7 +25,7 @@ SEGMENT = "households that have not shopped in 40 days"
 def test_valid_hooks_are_used_with_template_terms(soup_offer: Offer, policy: Any) -> None:
     llm = FakeChatModel(["Soup for a happy life.", "Warm up with soup!", "Soup, simply good"])
     variants = draft_copy(soup_offer, SEGMENT, llm=llm, policy=policy)
-    assert [v.source for v in variants] == ["llm", "llm", "llm"]
+    assert [v.source for v in variants] == ["fake", "fake", "fake"]
     assert [v.tone for v in variants] == list(TONES[:3])
     assert variants[0].text == (
         "Soup for a happy life. 10% off soup. No minimum purchase. Valid for 7 days."
@@ -51,7 +51,7 @@ def test_hook_prompt_quotes_catalog_names_and_says_they_are_data(policy: Any) ->
 def test_invalid_hooks_are_redrafted_with_their_violations(soup_offer: Offer, policy: Any) -> None:
     llm = FakeChatModel(["Get 20% off soup today!", "Soup to warm your evenings."])
     [variant] = draft_copy(soup_offer, SEGMENT, llm=llm, policy=policy, n_variants=1)
-    assert (variant.source, variant.attempts, variant.redrafted) == ("llm", 2, True)
+    assert (variant.source, variant.attempts, variant.redrafted) == ("fake", 2, True)
     assert variant.hook == "Soup to warm your evenings."
     [rejected] = variant.rejected
     assert rejected.text == "Get 20% off soup today!"
@@ -158,7 +158,7 @@ def test_capable_endpoint_copy_is_verified_claim_by_claim(deli_offer: Offer, pol
         capable=True,
     )
     variants = draft_copy(deli_offer, "deli shoppers", llm=llm, policy=policy)
-    assert [v.source for v in variants] == ["llm", "llm", "template"]
+    assert [v.source for v in variants] == ["fake", "fake", "template"]
     first, second, third = variants
     assert first.text == "Deli lovers: spend $25, save $3. Valid for 14 days."
     assert first.hook is None and first.redrafted
@@ -186,8 +186,8 @@ def test_capable_endpoint_writes_chinese_copy_checked_in_chinese(
     variants = draft_copy(
         soup_offer, "四十天未购物的家庭", llm=llm, policy=policy, language="zh", n_variants=2
     )
-    assert variants[0].source == "llm" and variants[0].text == "暖心汤品9折，有效期7天。"
-    assert variants[1].source == "llm" and variants[1].attempts == 3
+    assert variants[0].source == "fake" and variants[0].text == "暖心汤品9折，有效期7天。"
+    assert variants[1].source == "fake" and variants[1].attempts == 3
     rules = [v.rule for d in variants[1].rejected for v in d.violations]
     assert "copy.discount_mismatch" in rules and "copy.banned_phrase" in rules
     assert "Simplified Chinese" in llm.calls[0].prompt

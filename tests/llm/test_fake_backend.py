@@ -72,6 +72,6 @@ def test_settings_fake_writes_valid_hooks_so_cli_runs_show_llm_copy(policy: Any)
     offer = Offer(kind="percent_off", value=10, valid_days=7, categories=["SOUP"])
     llm = make_llm(Settings(llm_backend="fake").llm.options())
     variants = draft_copy(offer, "lapsed households", llm=llm, policy=policy, n_variants=5)
-    assert [v.source for v in variants] == ["llm"] * 5
+    assert [v.source for v in variants] == ["fake"] * 5
     assert [v.attempts for v in variants] == [1] * 5
     assert variants[0].text.startswith("Good soup, picked for you. 10% off soup.")

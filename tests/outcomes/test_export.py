@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from coupondesk.tools.campaigns.dispatch import dispatch
 from coupondesk.tools.campaigns.proposal import CopyVariant
 from coupondesk.tools.campaigns.records import create_campaign, save_proposal
 from coupondesk.tools.campaigns.variants import assign_variant
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coupondesk.cli import main
-from tests.dispatch.test_dispatch import approve, households, make_proposal
+from tests.dispatch.test_dispatch import approve, dispatch, households, make_proposal
 
 COPIES = [
     CopyVariant(text="Spend $25, save $5. Valid for 7 days.", source="template", ok=True),

@@ -98,7 +98,7 @@ def make_proposal(campaign_id: int, request: str = REQUEST, *, percent: float = 
                      "10% of the cut held out as a control group"],
         recipients=recipients, holdout=list(range(5000, 5067)),
         gain_curve=gain_curve(audience_size if audience_size % 50 == 0 else 600),
-        approvals_required=approvals_required,
+        approvals_required=approvals_required, status="blocked" if blocked else "proposed",
     )
 
 
@@ -157,7 +157,8 @@ class FakeDesk:
         self, campaign_id: int, request: str, operator: str, proposal: Proposal
     ) -> CampaignRow:
         return CampaignRow(
-            id=campaign_id, request=request, status="proposed", created_by=operator,
+            id=campaign_id, request=request,
+            status="blocked" if proposal.blocking else "proposed", created_by=operator,
             created_at=CREATED, updated_at=CREATED, budget=proposal.budget,
             expected_cost=proposal.expected_cost, audience_size=proposal.audience_size,
             valid_from=date.fromisoformat(proposal.valid_from),

@@ -23,7 +23,7 @@ from coupondesk.tui.screens.campaign_detail import CampaignDetailScreen
 from coupondesk.tui.screens.home import HomeScreen
 from coupondesk.tui.widgets.chat_log import ChatLog
 from textual.message import Message
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from tests.tui.conftest import of_type, settle, type_and_send
 from tests.tui.fakes import REQUEST, FakeDesk, FakeStore, make_proposal
@@ -208,10 +208,16 @@ async def test_blocked_proposal_cannot_be_approved(
     async with app_factory(desk).run_test() as pilot:
         await pilot.press("f2")
         await settle(pilot)
+        table = pilot.app.screen.query_one(DataTable)
+        status = table.get_row_at(0)[1]
+        assert status.plain == "BLOCKED" and "red" in str(status.style)
         await pilot.press("enter")
         await settle(pilot)
         screen = pilot.app.screen
         assert screen.query_one("#approve", Button).disabled
+        assert not screen.query_one("#revise", Button).disabled  # a revision re-proposes it
+        title = rendered(screen.query_one("#p-title", Static))
+        assert "BLOCKED" in title and "offer.max_percent" in title
         await pilot.press("ctrl+y")
         await pilot.pause()
         assert not isinstance(pilot.app.screen, ApproveDialog)

@@ -94,7 +94,8 @@ class Allocation:
     stopped_by: str = ""
     """Which limit ended the fill: budget, max_size, liability, or audience (everyone fit)."""
     gain_curve: list[dict[str, float]] = field(default_factory=list)
-    """Cumulative expected redemptions and cost against audience size over the whole ranking."""
+    """Cumulative expected redemptions and cost against the number of treated households over
+    the whole ranking (holdout excluded); the point with chosen=1 is the cut."""
 
 
 def expected_discount(offer: Offer, scope_spend: float, max_amount_off: float | None) -> float:
@@ -203,14 +204,23 @@ def allocate(
         result.holdout = []
     result.stopped_by = stopped
     result.worst_case_liability = len(result.recipients) * per_coupon
-    result.gain_curve = gain_curve(ranked, len(result.recipients), curve_points)
+    treated = [
+        row for row in ranked
+        if not in_holdout(campaign_id, row[0].household_id, config.holdout_share)
+    ]
+    result.gain_curve = gain_curve(treated, len(result.recipients), curve_points)
     return result
 
 
 def gain_curve(
     ranked: list[tuple[Candidate, float, float, float]], chosen: int, points: int
 ) -> list[dict[str, float]]:
-    """Cumulative expected redemptions and cost by audience size (for the proposal chart)."""
+    """Cumulative expected redemptions and cost by audience size (for the proposal chart).
+
+    `ranked` holds only the households that would be treated (the holdout gets no coupon and
+    costs nothing), so at `chosen`, the real cut, the curve's cost is the allocation's
+    expected cost and its redemptions the expected redemptions.
+    """
     if not ranked:
         return []
     step = max(1, len(ranked) // points)

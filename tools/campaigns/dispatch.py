@@ -2,27 +2,45 @@
 
 One transaction writes the codes, the holdout, the budget commitment, the campaign status and
 the audit rows; it refuses unless approvals exist for the exact proposal now stored (a hash of
-offer, recipients, holdout, dates and copy). (campaign, household) is unique in the schema, so a
-repeat or a retry after a crash issues nothing twice.
+offer, recipients, holdout, dates and copy) from as many different operators as the stored
+proposal and the policy require. (campaign, household) is unique in the schema, so a repeat or
+a retry after a crash issues nothing twice.
 
-Concurrency: the first statement of the transaction is a write to the campaign row, which on
-SQLite takes the database write lock (writers are serialised; readers carry on under WAL), and on
-PostgreSQL the campaign and budget-account rows are locked with SELECT ... FOR UPDATE. Either
-way two approvals racing for the same budget account see each other's commitment.
+Inside that transaction, under the lock, every campaign rule is checked again against the
+database as it is then (coupondesk.tools.campaigns.dispatch_rules: stacking, the frequency cap,
+the budget envelope, validity not in the past, then the monthly budget account). A violation
+refuses the whole dispatch: nothing is issued, and the campaign becomes `blocked` with the
+violations stored on its proposal, to be revised. Issuing to the households that pass would
+dispatch something other than what the operators approved (the approval hash covers the
+recipients), so dispatch never trims.
+
+Concurrency: on PostgreSQL the transaction first takes a transaction-scoped advisory lock that
+every dispatch takes, so two dispatches (any campaigns, any processes) run their re-checks one
+after the other and each sees the other's codes; the campaign and budget-account rows are also
+locked with SELECT ... FOR UPDATE. On SQLite the first statement is a write to the campaign row,
+which takes the database write lock (writers are serialised; readers carry on under WAL).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from coupondesk.tools.campaigns.proposal import verified_proposal
-from coupondesk.tools.campaigns.records import approvers, audit
+from coupondesk.tools.campaigns.dispatch_rules import (
+    approval_shortfall,
+    approvals_needed,
+    recheck,
+)
+from coupondesk.tools.campaigns.proposal import Proposal, verified_proposal
+from coupondesk.tools.campaigns.records import approvers, audit, block_campaign
 from coupondesk.tools.campaigns.variants import assign_variant, passing_variants
 from coupondesk.tools.db.schema import BudgetAccount, BudgetEntry, Campaign, Holdout, IssuedCoupon
 from coupondesk.tools.errors import NotFoundError, RefusedError
+from coupondesk.tools.policy.rules import Policy
+from coupondesk.tools.policy.verdict import Violation
 from sqlalchemy import CursorResult, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -30,6 +48,28 @@ from sqlalchemy.orm import Session
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_GROUPS = 3
 CODE_GROUP_LEN = 4
+DISPATCH_LOCK_KEY = 0x434F55504F4E  # "COUPON": the PostgreSQL advisory lock every dispatch takes
+
+logger = logging.getLogger(__name__)
+
+
+class DispatchRefused(RefusedError):
+    """Dispatch found rule violations under its lock; the campaign went back for revision."""
+
+    def __init__(self, campaign_id: int, violations: list[Violation]) -> None:
+        self.campaign_id = campaign_id
+        self.violations = violations
+        rules = ", ".join(dict.fromkeys(v.rule for v in violations))
+        detail = "; ".join(v.message for v in violations)
+        super().__init__(
+            f"campaign {campaign_id} was not dispatched ({rules}): {detail}; nothing was "
+            "issued and the campaign is blocked until it is revised"
+        )
+
+    @property
+    def rules(self) -> list[str]:
+        """The rule ids, in the order found, once each."""
+        return list(dict.fromkeys(v.rule for v in self.violations))
 
 
 @dataclass(frozen=True)
@@ -79,10 +119,12 @@ def _commit_budget(
         row.limit_amount = max(period_limit, row.committed)
     if row.committed + amount > row.limit_amount + 1e-9:
         left = row.limit_amount - row.committed
-        raise RefusedError(
-            f"budget account {account} has ${left:,.2f} left; campaign {campaign_id} needs "
-            f"${amount:,.2f}"
-        )
+        raise DispatchRefused(campaign_id, [Violation(
+            rule="plan.monthly_limit",
+            message=f"budget account {account} has ${left:,.2f} left; campaign {campaign_id} "
+                    f"needs ${amount:,.2f}",
+            value={"account": account, "left": round(left, 2), "needed": amount},
+        )])
     row.committed = row.committed + amount
     session.add(BudgetEntry(account=account, campaign_id=campaign_id, amount=amount))
     return row.committed
@@ -93,11 +135,43 @@ def dispatch(
     campaign_id: int,
     *,
     operator: str,
+    policy: Policy,
+    today: date,
     required_approvals: int = 1,
-    period_limit: float | None = None,
 ) -> DispatchResult:
-    """Issue the approved proposal's codes in one transaction (or refuse and write nothing)."""
+    """Issue the approved proposal's codes in one transaction (or refuse and write nothing).
+
+    `required_approvals` can only raise the number of approvers the stored proposal and the
+    policy demand. A rule violation found under the lock raises DispatchRefused after marking
+    the campaign blocked (in a transaction of its own; no code, holdout or budget is written).
+    """
+    try:
+        return _dispatch(engine, campaign_id, operator=operator, policy=policy, today=today,
+                         required_approvals=required_approvals)
+    except DispatchRefused as refused:
+        with Session(engine) as session, session.begin():
+            block_campaign(session, campaign_id, refused.violations, actor=operator)
+        logger.info("dispatch of campaign %s refused: %s", campaign_id, ", ".join(refused.rules))
+        raise
+
+
+def _lock_dispatches(session: Session) -> None:
+    """Serialise every dispatch's re-check and writes (PostgreSQL; SQLite's write lock does it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(DISPATCH_LOCK_KEY)))
+
+
+def _dispatch(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    operator: str,
+    policy: Policy,
+    today: date,
+    required_approvals: int,
+) -> DispatchResult:
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        _lock_dispatches(session)
         # A write first: on SQLite this takes the write lock before anything is read.
         touched = session.execute(
             update(Campaign).where(Campaign.id == campaign_id).values(updated_at=func.now())
@@ -116,13 +190,16 @@ def dispatch(
             refusal=f"campaign {campaign_id} changed after approval; its approval is void",
         )
         names = approvers(session, campaign_id, digest)
-        if len(names) < required_approvals:
-            raise RefusedError(
-                f"campaign {campaign_id} needs {required_approvals} approvals of this exact "
-                f"proposal, has {len(names)}"
-            )
+        shortfall = approval_shortfall(proposal, policy, names, asked=required_approvals)
+        if shortfall is not None:
+            raise RefusedError(shortfall)
         if proposal.blocking:
-            raise RefusedError(f"campaign {campaign_id} has violations; it cannot be dispatched")
+            rules = ", ".join(v.rule for v in proposal.violations) or "no recipients or copy"
+            raise RefusedError(f"campaign {campaign_id} has violations ({rules}); it cannot be "
+                               "dispatched")
+        violations = recheck(session, proposal, policy=policy, today=today)
+        if violations:
+            raise DispatchRefused(campaign_id, violations)
 
         valid_from = date.fromisoformat(proposal.valid_from)
         valid_to = date.fromisoformat(proposal.valid_to)
@@ -130,7 +207,7 @@ def dispatch(
         account = budget_account_name(valid_from)
         committed = _commit_budget(
             session, account=account, campaign_id=campaign_id, amount=round(amount, 2),
-            period_limit=period_limit,
+            period_limit=policy.budget.monthly_limit,
         )
 
         insert = _insert(session)
@@ -166,6 +243,7 @@ def dispatch(
             session, actor=operator, action="dispatched", campaign_id=campaign_id,
             proposal_hash=digest, issued=issued, holdout=len(proposal.holdout),
             budget_account=account, committed=round(amount, 2), approvers=names,
+            approvals_required=approvals_needed(proposal, policy, asked=required_approvals),
         )
         return DispatchResult(campaign_id, issued, False, account, committed)
 
@@ -180,17 +258,26 @@ def _issued_count(session: Session, campaign_id: int) -> int:
     )
 
 
-def mark_approved(engine: Engine, campaign_id: int, *, required_approvals: int) -> bool:
-    """Move a proposed campaign to approved once enough distinct operators approved it."""
+def mark_approved(
+    engine: Engine, campaign_id: int, *, policy: Policy, required_approvals: int = 1
+) -> bool:
+    """Move a proposed campaign to approved once enough distinct operators approved it.
+
+    Enough is what the stored proposal and the policy require; `required_approvals` can only
+    raise it.
+    """
     with Session(engine) as session, session.begin():
         campaign = session.execute(
             select(Campaign).where(Campaign.id == campaign_id).with_for_update()
         ).scalar_one()
         if campaign.status == "approved":
             return True
-        if campaign.status != "proposed" or campaign.proposal_hash is None:
+        if (campaign.status != "proposed" or campaign.proposal_hash is None
+                or campaign.proposal_json is None):
             return False
-        if len(approvers(session, campaign_id, campaign.proposal_hash)) >= required_approvals:
+        proposal = Proposal.model_validate(campaign.proposal_json)
+        names = approvers(session, campaign_id, campaign.proposal_hash)
+        if approval_shortfall(proposal, policy, names, asked=required_approvals) is None:
             campaign.status = "approved"
             return True
         return False

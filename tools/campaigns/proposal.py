@@ -24,7 +24,8 @@ class CopyVariant(BaseModel):
 
     text: str
     source: str
-    """"llm" (the model wrote some of it, then it was checked) or "template" (by construction)."""
+    """"llm" (the model wrote some of it, then it was checked), "fake" (the scripted test
+    backend wrote it) or "template" (by construction)."""
     ok: bool
     violations: list[Violation] = Field(default_factory=list)
     redrafted: bool = False
@@ -177,6 +178,19 @@ class Proposal(BaseModel):
     def blocking(self) -> bool:
         """True when a violation forbids dispatch (every violation does)."""
         return bool(self.violations) or self.selected_copy is None or not self.recipients
+
+    @property
+    def blocking_rules(self) -> list[str]:
+        """The rule ids that keep this proposal from approval, once each ("plan.questions" for
+        open questions, "plan.no_recipients" / "plan.no_copy" when nothing could be issued)."""
+        rules = [v.rule for v in self.violations]
+        if self.plan.questions:
+            rules.append("plan.questions")
+        if not rules and not self.recipients:
+            rules.append("plan.no_recipients")
+        if not rules and self.selected_copy is None:
+            rules.append("plan.no_copy")
+        return list(dict.fromkeys(rules))
 
     def to_cli_json(self) -> dict[str, Any]:
         """The `coupondesk propose --json` document."""

@@ -12,6 +12,7 @@ from typing import Any
 from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash, verified_proposal
 from coupondesk.tools.db.schema import Approval, AuditEntry, Campaign, IssuedCoupon, is_row_id
 from coupondesk.tools.errors import NotFoundError, RefusedError
+from coupondesk.tools.policy.verdict import Violation
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,6 +35,8 @@ class CampaignRow(BaseModel):
     issued: int = 0
     approvers: list[str] = []
     rejected_reason: str | None = None
+    violations: list[str] = []
+    """Rule ids that block the campaign (status `blocked`): at proposal or at dispatch."""
 
 
 class AuditRow(BaseModel):
@@ -75,14 +78,22 @@ def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False
 
 
 def save_proposal(session: Session, proposal: Proposal, *, actor: str) -> str:
-    """Store the proposal (idempotent for an identical proposal); returns its hash."""
+    """Store the proposal (idempotent for an identical proposal); returns its hash.
+
+    A proposal that cannot be approved as it stands (a violation, open questions, no
+    recipients or no passing copy) is stored with status `blocked`; otherwise `proposed`.
+    """
     campaign = get_campaign(session, proposal.campaign_id, for_update=True)
     if campaign.status in ("dispatched", "rejected"):
         raise RefusedError(f"campaign {campaign.id} is {campaign.status}; it cannot change")
     digest = proposal_hash(proposal)
-    if campaign.proposal_hash == digest and campaign.status == "proposed":
+    status = "blocked" if proposal.blocking else "proposed"
+    proposal = proposal.model_copy(update={"status": status})
+    stored_violations = (campaign.proposal_json or {}).get("violations")
+    if (campaign.proposal_hash == digest and campaign.status == status
+            and stored_violations == [v.model_dump(mode="json") for v in proposal.violations]):
         return digest
-    campaign.status = "proposed"
+    campaign.status = status
     campaign.plan_json = proposal.plan.to_json_dict()
     campaign.proposal_json = proposal.model_dump(mode="json")
     campaign.proposal_hash = digest
@@ -95,6 +106,7 @@ def save_proposal(session: Session, proposal: Proposal, *, actor: str) -> str:
         session,
         actor=actor,
         action="proposed",
+        status=status,
         campaign_id=campaign.id,
         proposal_hash=digest,
         audience_size=proposal.audience_size,
@@ -102,6 +114,32 @@ def save_proposal(session: Session, proposal: Proposal, *, actor: str) -> str:
         violations=[v.rule for v in proposal.violations],
     )
     return digest
+
+
+def block_campaign(
+    session: Session, campaign_id: int, violations: list[Violation], *, actor: str
+) -> None:
+    """Send a campaign back for revision: status `blocked`, the violations on its proposal.
+
+    Used when dispatch's re-check refuses. The proposal's hash does not cover violations, so
+    the stored proposal stays the one that was approved; approving it again is refused until a
+    revision proposes something that passes.
+    """
+    campaign = get_campaign(session, campaign_id, for_update=True)
+    if campaign.status in ("dispatched", "rejected"):
+        return
+    if campaign.proposal_json is not None:
+        campaign.proposal_json = {
+            **campaign.proposal_json,
+            "status": "blocked",
+            "violations": [v.model_dump(mode="json") for v in violations],
+        }
+    campaign.status = "blocked"
+    audit(
+        session, actor=actor, action="dispatch_refused", campaign_id=campaign_id,
+        proposal_hash=campaign.proposal_hash,
+        violations=[v.model_dump(mode="json") for v in violations],
+    )
 
 
 def load_proposal(session: Session, campaign_id: int) -> Proposal | None:
@@ -118,6 +156,12 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
     Refused when there is nothing to approve or the stored proposal no longer matches its hash.
     """
     campaign = get_campaign(session, campaign_id, for_update=True)
+    if campaign.status == "blocked" and campaign.proposal_json is not None:
+        blocked = Proposal.model_validate(campaign.proposal_json)
+        raise RefusedError(
+            f"campaign {campaign_id} cannot be approved: blocked by "
+            f"{', '.join(blocked.blocking_rules)}; revise or reject it"
+        )
     if campaign.status != "proposed" or campaign.proposal_json is None:
         raise RefusedError(f"campaign {campaign_id} is {campaign.status}, not awaiting approval")
     proposal, digest = verified_proposal(
@@ -125,7 +169,7 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
         refusal=f"campaign {campaign_id}'s proposal changed after it was proposed; revise it again",
     )
     if proposal.blocking:
-        rules = ", ".join(v.rule for v in proposal.violations) or "no recipients or no valid copy"
+        rules = ", ".join(proposal.blocking_rules)
         raise RefusedError(f"campaign {campaign_id} cannot be approved: {rules}")
     exists = session.execute(
         select(Approval).where(
@@ -192,6 +236,10 @@ def _row(session: Session, campaign: Campaign) -> CampaignRow:
         issued=int(issued),
         approvers=names,
         rejected_reason=campaign.rejected_reason,
+        violations=(
+            Proposal.model_validate(campaign.proposal_json).blocking_rules
+            if campaign.status == "blocked" and campaign.proposal_json is not None else []
+        ),
     )
 
 

@@ -67,8 +67,9 @@ class CopyVariant(BaseModel):
 
     text: str
     language: Language
-    source: Literal["llm", "template"]
-    """llm: the model's words passed every check; template: the deterministic fallback."""
+    source: Literal["llm", "fake", "template"]
+    """llm: the model's words passed every check; fake: the scripted test backend's words
+    (never shown as a model's); template: the deterministic fallback."""
     verdict: Verdict
     """check_copy's verdict on `text` (template copy is correct by construction, still checked)."""
     tone: str
@@ -245,7 +246,7 @@ class _Writer:
                 return CopyVariant(
                     text=text,
                     language=self.language,
-                    source="llm",
+                    source=self.llm.source_label,
                     verdict=verdict,
                     tone=tone,
                     hook=hook,
@@ -300,7 +301,7 @@ class _Writer:
                 return CopyVariant(
                     text=text,
                     language=self.language,
-                    source="llm",
+                    source=self.llm.source_label,
                     verdict=verdict,
                     tone=tone,
                     attempts=attempt,

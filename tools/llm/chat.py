@@ -165,6 +165,9 @@ class ChatModel(ABC):
     """A chat model. Thread-safe: the TUI calls it from workers while the agent runs."""
 
     backend: str = "abstract"
+    source_label: Literal["llm", "fake"] = "llm"
+    """How text this model wrote is labelled (`source`) wherever it is shown or stored: "fake"
+    for the scripted test backend, so scripted words are never presented as a model's."""
     capable: bool = False
     """True for endpoints strong enough to write whole copy, extract plans and write Chinese.
     False for the tiny local model: it only writes short number-free hooks."""

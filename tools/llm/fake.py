@@ -57,6 +57,7 @@ class FakeChatModel(ChatModel):
     """Answers from a queue of scripted responses; `calls` records every request."""
 
     backend = "fake"
+    source_label = "fake"
 
     def __init__(
         self,

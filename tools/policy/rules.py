@@ -47,6 +47,10 @@ RULES: dict[str, str] = {
     "plan.stacking": "no household holds two active coupons with overlapping scope",
     "plan.two_operator": "(note) above two_operator_threshold two different operators approve",
     "plan.monthly_limit": "campaigns starting in one month commit at most monthly_limit in total",
+    "plan.valid_from_past": "at dispatch, the codes' validity starts no earlier than today",
+    "plan.questions": "the plan has no open question (answer it with a revision)",
+    "plan.no_recipients": "the proposal has recipients",
+    "plan.no_copy": "the proposal has a copy variant that passes the policy",
     # copy
     "copy.empty": "the copy has text",
     "copy.discount_mismatch": "every discount the copy states equals the offer's",

@@ -178,7 +178,11 @@ class Scorer:
         per_visit = np.where(np.isfinite(per_visit), per_visit, typical)
         share = features["scope_share_all"].to_numpy(np.float64)
         window = behaviour["spend_28d"] * share * offer.valid_days / 28.0
-        reasons = _reasons(features, p, rows, visits, scope.label)
+        from coupondesk.models.explain import acceptance_contributions
+
+        contributions = acceptance_contributions(self.acceptance, context, scope, features)
+        reasons = _reasons(features, p, rows, contributions, self.acceptance.kind, visits,
+                           scope.label)
         past = features["spend_91d"].to_numpy(np.float64)
         return [
             Score(
@@ -277,65 +281,106 @@ def _every(days: float) -> str:
     return "about every month" if months <= 1 else f"about every {months} months"
 
 
-def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray,
-             scope_visits: np.ndarray | None = None, scope_label: str = "") -> list[str]:
-    """Plain words for the top drivers of each requested household's score.
+_GROUP_TITLES: dict[str, str] = {
+    "redemptions": "coupon redemptions",
+    "campaigns": "past campaigns",
+    "coupon_use": "coupon use",
+    "scope": "buying the offer's scope",
+    "visits": "visits",
+    "spend": "spend",
+    "demographics": "demographics",
+    "baskets": "recent baskets",
+    "offer": "the offer",
+    "other": "other history",
+}
 
-    Candidate drivers (coupon history, how often the household buys in the offer's scope,
-    how active it is) carry a sign and a rough weight; a score above the average over every
-    household for this offer (not only the audience: a lapsed audience sits below it) lists
-    the strongest positive drivers first, one below it the strongest negative ones, three at
-    most. E.g. "P(redeem) 0.41 (2.6x all households' average): redeemed 3 campaign coupons
-    before; buys COFFEE about every 2 weeks; 2.1 visits a week".
+
+def _group_words(group: str, r: int, features: pd.DataFrame, baskets: np.ndarray, label: str
+                 ) -> str:
+    """What the household's own features say in the group, in plain words."""
+    def value(name: str) -> float:
+        return float(features[name].iloc[r]) if name in features else 0.0
+
+    if group == "redemptions":
+        n = value("redemptions")
+        if n <= 0:
+            return "never redeemed a campaign coupon"
+        since = value("days_since_redemption")
+        when = f", last {int(since)} days ago" if since < 400 else ""
+        return f"redeemed {int(n)} campaign coupon{'s' if n != 1 else ''} before{when}"
+    if group == "campaigns":
+        return f"received {int(value('campaigns_received'))} campaigns before"
+    if group == "coupon_use":
+        lines = value("coupon_lines_all")
+        if lines <= 0:
+            return "never used a coupon"
+        return f"used coupons on {int(lines)} purchase{'s' if lines != 1 else ''}"
+    if group == "scope":
+        n = float(baskets[r])
+        if n >= 2:
+            every = min(max(value("tenure"), 7.0), 365.0) / n
+            return f"buys {label} {_every(every)}"
+        if value("scope_lines_all") > 0:
+            return f"bought {label} once, {int(value('scope_recency'))} days ago"
+        return f"never bought {label}"
+    if group == "visits":
+        recency = value("recency")
+        if recency > 28:
+            return f"no visit for {int(recency)} days"
+        return f"{value('n_baskets_91d') / 13.0:.1f} visits a week"
+    if group == "spend":
+        return f"${value('spend_91d'):,.0f} spent in the last 91 days"
+    if group == "demographics":
+        return "household demographics" if value("has_demographics") else "no demographics"
+    if group == "baskets":
+        return "the sequence of its recent baskets"
+    return _GROUP_TITLES.get(group, group)
+
+
+def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray, contributions: Any,
+             model_kind: str, scope_visits: np.ndarray | None = None,
+             scope_label: str = "") -> list[str]:
+    """The serving model's top drivers of each requested household's score, in plain words.
+
+    `contributions` (coupondesk.models.explain.Contributions) are the model's own logit terms
+    per feature group: coefficient x standardised feature (logistic), SHAP values (LightGBM)
+    or occlusion (transformer). A score at or above the average over every household for this
+    offer lists the largest positive contributions first, one below it the most negative; three
+    at most, each with its signed size and what the household's features say. E.g. "P(redeem)
+    0.41 (2.6x all households' average); logistic: coupon redemptions +1.20 (redeemed 3
+    campaign coupons before, last 20 days ago); buying the offer's scope +0.41 (buys COFFEE
+    about every 2 weeks)". Groups that are the same for every household (the offer itself)
+    are left out: they do not tell households apart.
     """
     base = float(np.mean(p)) if len(p) else 0.0
-    redemptions = features["redemptions"].to_numpy()
-    coupon_lines = features["coupon_lines_all"].to_numpy()
-    scope_lines = features["scope_lines_all"].to_numpy()
-    scope_recency = features["scope_recency"].to_numpy()
-    visits = features["n_baskets_91d"].to_numpy()
-    recency = features["recency"].to_numpy()
-    tenure = features["tenure"].to_numpy()
-    since_red = features["days_since_redemption"].to_numpy()
-    baskets = scope_visits if scope_visits is not None else scope_lines
+    baskets = scope_visits if scope_visits is not None else features["scope_lines_all"].to_numpy()
     label = scope_label or "the offer's scope"
-    storewide = scope_label == "storewide"
-    typical_visits = float(np.median(visits)) if len(visits) else 0.0
+    varying = [
+        k for k, g in enumerate(contributions.groups)
+        if g != "offer" and not (g == "scope" and scope_label == "storewide")
+        and float(np.ptp(contributions.values[:, k])) > 1e-9
+    ]
     out = []
     for r in rows:
-        drivers: list[tuple[float, str]] = []
-        if redemptions[r] > 0:
-            when = (f", last {int(since_red[r])} days ago" if since_red[r] < 400 else "")
-            drivers.append((3.0 + min(redemptions[r], 10) / 10,
-                            f"redeemed {int(redemptions[r])} campaign coupon"
-                            f"{'s' if redemptions[r] != 1 else ''} before{when}"))
-        elif coupon_lines[r] > 0:
-            drivers.append((1.0 + min(coupon_lines[r], 20) / 20,
-                            f"used coupons on {int(coupon_lines[r])} purchase"
-                            f"{'s' if coupon_lines[r] != 1 else ''}"))
-        else:
-            drivers.append((-2.0, "never used a coupon"))
-        if not storewide:
-            n = float(baskets[r])
-            if n >= 2:
-                every = min(max(tenure[r], 7.0), 365.0) / n
-                drivers.append((2.0 if every <= 14 else 1.0, f"buys {label} {_every(every)}"))
-            elif scope_lines[r] > 0:
-                drivers.append((0.3, f"bought {label} once, {int(scope_recency[r])} days ago"))
-            else:
-                drivers.append((-1.5, f"never bought {label}"))
-        if recency[r] > 28:
-            drivers.append((-2.5, f"no visit for {int(recency[r])} days"))
-        else:
-            per_week = visits[r] / 13.0
-            weight = 0.5 if visits[r] >= typical_visits else -0.5
-            drivers.append((weight, f"{per_week:.1f} visits a week"))
         above = p[r] >= base
-        drivers.sort(key=lambda d: -d[0] if above else d[0])
+        terms = [(float(contributions.values[r, k]), contributions.groups[k]) for k in varying]
+        terms = [t for t in terms if (t[0] > 0) == above and abs(t[0]) > 1e-6] or terms
+        terms.sort(key=lambda t: -t[0] if above else t[0])
         ratio = p[r] / base if base > 0 else 0.0
-        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x all households' average): "
-                   + "; ".join(text for _, text in drivers[:3]))
+        drivers = "; ".join(
+            f"{_GROUP_TITLES.get(group, group)} {value:+.2f} "
+            f"({_group_words(group, int(r), features, baskets, label)})"
+            for value, group in terms[:3]
+        )
+        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x all households' average); "
+                   f"{model_kind}: {drivers}")
     return out
+
+
+def top_reason_group(reason: str) -> str:
+    """The title of the first (strongest) driver in a reason string, e.g. "coupon use"."""
+    drivers = reason.split("; ", 1)[1].split(": ", 1)[1]
+    return drivers.split(" (", 1)[0].rsplit(" ", 1)[0]
 
 
 # -- one-off convenience ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from coupondesk.tools.errors import RefusedError
 from coupondesk.tui.format import error_words
 from coupondesk.tui.messages import (
     ActionFailed,
@@ -86,7 +87,9 @@ class ReviewScreen(Screen[None]):
         self.refresh_bindings()
 
     def _decidable(self) -> bool:
-        return self.proposal is not None and self.proposal.status in ("proposed", "approved")
+        return self.proposal is not None and self.proposal.status in (
+            "proposed", "blocked", "approved"
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Decisions are greyed out (not hidden) in the footer when nothing can be decided."""
@@ -114,7 +117,7 @@ class ReviewScreen(Screen[None]):
             self.notify("There is no proposal waiting for a decision.", severity="warning")
             return
         if proposal.blocking:
-            rules = ", ".join(v.rule for v in proposal.violations) or "no valid copy or recipients"
+            rules = ", ".join(proposal.blocking_rules)
             self.notify(f"Campaign {proposal.campaign_id} cannot be approved: {rules}. "
                         "Revise or reject it.", title="Blocked", severity="warning")
             return
@@ -164,7 +167,13 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="decision", name="approve")
     def _approve(self, campaign_id: int, operator: str) -> None:
-        self.post_message(DispatchCompleted(self.desk.approve(campaign_id, operator=operator)))
+        try:
+            outcome = self.desk.approve(campaign_id, operator=operator)
+        except RefusedError:
+            # Dispatch's re-check may have blocked the campaign: show it as it now stands.
+            self.post_message(ProposalReady(self.desk.proposal(campaign_id)))
+            raise
+        self.post_message(DispatchCompleted(outcome))
 
     @on(RejectionConfirmed)
     def _start_rejection(self, message: RejectionConfirmed) -> None:
@@ -206,7 +215,7 @@ class ReviewScreen(Screen[None]):
         if message.revised:
             self._revision_draft = ""
         if proposal.blocking:
-            rules = ", ".join(v.rule for v in proposal.violations) or "open questions"
+            rules = ", ".join(proposal.blocking_rules)
             self.chat.add_note(
                 f"proposal {proposal.campaign_id} cannot be approved yet ({rules}); "
                 "revise it (^r) or reject it (^n)", "blocked",

@@ -33,7 +33,7 @@ class ActionBar(Horizontal):
 
     def show_state(self, proposal: Proposal | None) -> None:
         """Enable what the proposal allows and say why anything is disabled."""
-        decidable = proposal is not None and proposal.status in ("proposed", "approved")
+        decidable = proposal is not None and proposal.status in ("proposed", "blocked", "approved")
         self.query_one("#approve", Button).disabled = not decidable or bool(
             proposal and proposal.blocking
         )
@@ -49,8 +49,8 @@ class ActionBar(Horizontal):
             return "DISPATCHED: codes issued"
         if proposal.status == "rejected":
             return "REJECTED"
-        if proposal.blocking:
-            return "BLOCKED: revise or reject"
+        if proposal.blocking or proposal.status == "blocked":
+            return f"BLOCKED ({', '.join(proposal.blocking_rules)}): revise or reject"
         return f"ready · {proposal.audience_size:,} codes"
 
     def busy(self, text: str | None) -> None:

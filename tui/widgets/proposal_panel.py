@@ -66,7 +66,10 @@ class ProposalPanel(VerticalScroll):
         approvals = f"needs {needs} approvals (two operators)" if needs > 1 else "needs 1 approval"
         if proposal.status in ("dispatched", "rejected"):
             approvals = "decided"
-        blocked = "  BLOCKED: fix the violations below" if proposal.blocking else ""
+        blocked = (
+            f"  BLOCKED by {', '.join(proposal.blocking_rules)}: revise or reject"
+            if proposal.blocking else ""
+        )
         status = f"[{badge.style}]{badge.plain}[/]"
         return f"Campaign {proposal.campaign_id} · {status} · {approvals}{blocked}"
 
