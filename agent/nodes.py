@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from coupondesk.agent.context import AgentContext
@@ -97,7 +97,7 @@ def route_after_plan(state: CampaignState) -> Literal["audience", "propose"]:
 
 def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Who qualifies: the audience filters, minus households the contact rules protect."""
-    from coupondesk.tools.policy.guardrails import frequency_capped, stacking_conflicts
+    from coupondesk.tools.policy.guardrails import recent_coupon_counts, stacking_conflicts
     from coupondesk.tools.queries.profiles import segment_summary
     from coupondesk.tools.queries.segments import select_audience
 
@@ -107,7 +107,8 @@ def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     campaign_id = state["campaign_id"]
     with Session(ctx.engine) as session:
         matched = select_audience(session, parsed.audience, today=ctx.today)
-        capped = frequency_capped(session, matched, ctx.policy, ctx.today, campaign_id)
+        recent = recent_coupon_counts(session, matched, ctx.policy, ctx.today, campaign_id)
+        capped = {h for h, n in recent.items() if n >= ctx.policy.frequency.max_coupons}
         stacked = stacking_conflicts(session, matched, parsed.offer, ctx.today, campaign_id)
         eligible = [h for h in matched if h not in capped and h not in stacked]
         summary = segment_summary(session, eligible, today=ctx.today) if eligible else None
@@ -126,6 +127,7 @@ def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             "matched": len(matched),
             "frequency_capped": len(capped),
             "stacking": len(stacked),
+            "recent_coupons": {str(h): n for h, n in recent.items() if h not in capped},
             "description": description,
             "summary": _plain(summary),
         },
@@ -165,6 +167,8 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     waited = time.perf_counter() - started
     started = time.perf_counter()
     candidates = ctx.scorer.candidates(eligible, parsed.offer, today=ctx.today) if eligible else []
+    timed = _timed_candidates(ctx, parsed, state, candidates)
+    candidates = timed.candidates
     elapsed = time.perf_counter() - started
     if candidates:
         mean = sum(c.p_redeem for c in candidates) / len(candidates)
@@ -175,11 +179,32 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             message += f" after {waited:.0f} s loading the models"
     else:
         message = "no eligible households to score"
+    if timed.left_out_by_allowance:
+        message += (f"; {timed.left_out_by_allowance:,} left out at their contact allowance")
     return {
         "candidates": [c.__dict__ for c in candidates],
+        "timing": {"mode": timed.mode, "note": timed.note,
+                   "left_out_by_allowance": timed.left_out_by_allowance},
         "events": [_event(runtime, "score", message)],
         "timings": _timed("score", started),
     }
+
+
+def _timed_candidates(ctx: AgentContext, parsed: CampaignPlan, state: CampaignState,
+                      candidates: list[Candidate]) -> Any:
+    """Send offsets from the scorer's timing model and the cadence allowance (send_schedule)."""
+    from coupondesk.tools.campaigns.send_schedule import apply_timing
+
+    mode = parsed.send_timing or ctx.policy.timing.mode
+    schedule = getattr(ctx.scorer, "schedule", None)
+    timings = None
+    if candidates and callable(schedule):
+        timings = schedule([c.household_id for c in candidates], parsed.offer, today=ctx.today,
+                           window_days=ctx.policy.timing.send_window_days)
+    recent = {int(h): int(n) for h, n in (state.get("audience") or {})
+              .get("recent_coupons", {}).items()}
+    return apply_timing(candidates, timings, recent_coupons=recent, policy=ctx.policy,
+                        requested_mode=mode if parsed.send_timing else None)
 
 
 # --------------------------------------------------------------------------- allocate
@@ -362,8 +387,11 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
         violations.append(Violation(rule=f"plan.{issue.rule}", message=issue.message))
     copies = [CopyVariant(**v) for v in state.get("copy_variants", [])] if not blocked else []
     selected = next((i for i, v in enumerate(copies) if v.ok), None)
+    from coupondesk.tools.campaigns.send_schedule import schedule_histogram, send_day
+
     valid_from = ctx.today
-    valid_to = valid_from + timedelta(days=max(parsed.offer.valid_days, 1) - 1)
+    timing = state.get("timing") or {}
+    timed = timing.get("mode") == "per_household"
     recipients = (
         [
             RecipientRow(
@@ -371,12 +399,20 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
                 p_redeem=r["p_redeem"],
                 expected_cost=r["expected_cost"],
                 reason=r["reason"],
+                send_at=(send_day(valid_from, r.get("send_offset_days", 0)).isoformat()
+                         if timed else None),
+                timing_coverage=r.get("timing_coverage"),
             )
             for r in allocation.get("recipients", [])
         ]
         if not blocked
         else []
     )
+    last_send = max((date.fromisoformat(r.send_at) for r in recipients if r.send_at),
+                    default=valid_from)
+    valid_to = last_send + timedelta(days=max(parsed.offer.valid_days, 1) - 1)
+    send_schedule = schedule_histogram(
+        [date.fromisoformat(r.send_at) if r.send_at else valid_from for r in recipients])
     two = requires_two_operators(parsed, ctx.policy, expected_cost=allocation.get("expected_cost"))
     assumptions = list(parsed.assumptions)
     if not blocked:
@@ -385,6 +421,8 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
             f"pricing: gross margin {config.margin_rate:.0%}, {money(config.send_cost)} to send "
             f"a coupon; {parsed.holdout_share:.0%} of the cut held out as a control group"
         )
+        if timing.get("note"):
+            assumptions.append(str(timing["note"]))
     return Proposal(
         campaign_id=state["campaign_id"],
         plan=parsed,
@@ -407,6 +445,8 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
         gain_curve=list(allocation.get("gain_curve", [])) if not blocked else [],
         segment_summary=(state.get("audience") or {}).get("summary", {}),
         approvals_required=2 if two else 1,
+        send_timing="per_household" if timed else "at_once",
+        send_schedule=send_schedule if not blocked else [],
         timings=dict(state.get("timings", {})),
     )
 

@@ -53,6 +53,8 @@ class CampaignState(TypedDict, total=False):
     """eligible household ids after contact rules, description, counts of who was dropped."""
     candidates: list[dict[str, Any]]
     """Scored households (allocation.Candidate as JSON)."""
+    timing: dict[str, Any]
+    """Send-timing mode, the allowance step's count and the note for the assumptions."""
     allocation: dict[str, Any]
     copy_variants: list[dict[str, Any]]
     copy_rounds: int

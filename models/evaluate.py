@@ -128,15 +128,37 @@ def _train_and_evaluate(
     t = lap("acceptance_s", t)
     behaviour = _behaviour(history, table, encoders, config, progress)
     t = lap("behaviour_s", t)
+    timing = _timing(history, config)
+    progress("timing", 1, 1)
+    t = lap("timing_s", t)
     timings["total_s"] = round(time.perf_counter() - started, 1)
 
     card = registry.build_card(
         frames=frames, config=config, acceptance=acceptance, behaviour=behaviour,
         pretrain=pretrain_stats, timings=timings,
     )
-    registry.save_run(models_dir, card=card, acceptance=acceptance, behaviour=behaviour)
+    card["timing"] = timing.card
+    registry.save_run(models_dir, card=card, acceptance=acceptance, behaviour=behaviour,
+                      timing=timing.model)
     progress("save", 1, 1)
     return card
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def _timing(history: History, config: TrainConfig) -> Any:
+    """The send-timing model on the behaviour task's cutoffs (its own held-out categories)."""
+    from coupondesk.models.timing import train_and_evaluate
+
+    cfg = config.timing
+    train = [float(to_days(c)) for c in behaviour_cutoffs_until(BEHAVIOUR_LAST_TRAIN_CUTOFF)]
+    test = [float(to_days(c)) for c in behaviour_cutoffs_after(BEHAVIOUR_LAST_TRAIN_CUTOFF)]
+    return train_and_evaluate(
+        history, train_cutoffs=train, test_cutoffs=test, window_days=cfg.window_days,
+        valid_days=cfg.valid_days, scopes=cfg.scopes, test_scopes=cfg.test_scopes,
+        min_buyers=cfg.min_buyers, max_households=cfg.max_households, seed=config.seeds[0],
+    )
 
 
 # ----------------------------------------------------------------------------- acceptance

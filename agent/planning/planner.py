@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from coupondesk.agent.planning.send_words import read_send_timing
 from coupondesk.agent.planning.demographics import DemographicReading, read_demographics
 from coupondesk.agent.planning.parsing import Ask, RequestFacts, read_request
 from coupondesk.agent.planning.plan_llm import ask_llm, ground_llm_plan
@@ -388,5 +389,6 @@ def plan_request(
         audience=_audience(facts, scopes, demographics, found, policy),
         budget=facts.budget,
         language=facts.language,
+        send_timing=read_send_timing(text),
     )
     return finish(plan, policy, found)

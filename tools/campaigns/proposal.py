@@ -35,6 +35,10 @@ class RecipientRow(BaseModel):
     p_redeem: float
     expected_cost: float
     reason: str
+    send_at: str | None = None
+    """ISO day the code is sent and its validity starts (None: the campaign's valid_from)."""
+    timing_coverage: float | None = None
+    """Predicted P(the household's next in-scope purchase falls inside its validity)."""
 
 
 class Proposal(BaseModel):
@@ -62,6 +66,10 @@ class Proposal(BaseModel):
     gain_curve: list[dict[str, float]] = Field(default_factory=list)
     segment_summary: dict[str, Any] = Field(default_factory=dict)
     approvals_required: int = 1
+    send_timing: str = "at_once"
+    """"per_household" (send dates from the timing model) or "at_once" (all on valid_from)."""
+    send_schedule: list[dict[str, Any]] = Field(default_factory=list)
+    """Codes to send per day: [{"date": ISO day, "households": n}], in date order."""
     timings: dict[str, float] = Field(default_factory=dict)
     """Seconds per agent step, for the progress pane and bench/agent."""
 
@@ -100,9 +108,11 @@ class Proposal(BaseModel):
             "assumptions": self.assumptions,
             "questions": self.plan.questions,
             "approvals_required": self.approvals_required,
+            "send_timing": self.send_timing,
+            "send_schedule": self.send_schedule,
             "recipients_sample": [
                 {"household_id": r.household_id, "p_redeem": round(r.p_redeem, 4),
-                 "reason": r.reason}
+                 "reason": r.reason, "send_at": r.send_at or self.valid_from}
                 for r in self.recipients[:10]
             ],
             "gain_curve": self.gain_curve,
@@ -128,5 +138,9 @@ def proposal_hash(proposal: Proposal) -> str:
         "selected_copy": selected,
         "budget": proposal.budget,
     }
+    if any(r.send_at for r in proposal.recipients):
+        # Per-household send dates are part of what is approved (stored proposals from before
+        # send timing hash as they always did).
+        bound["send_at"] = sorted([r.household_id, r.send_at or ""] for r in proposal.recipients)
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()

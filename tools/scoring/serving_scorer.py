@@ -10,11 +10,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from coupondesk.tools.campaigns.allocation import Candidate
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.settings import Settings
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from coupondesk.tools.scoring.score import SendTiming
 
 
 class ModelScorer:
@@ -47,6 +51,16 @@ class ModelScorer:
     def warm(self, today: date) -> None:
         """Load models and build the day's household state ahead of the first request."""
         self._scorer_for(today).warm()
+
+    def schedule(
+        self, household_ids: Sequence[int], offer: Offer, *, today: date, window_days: int
+    ) -> list[SendTiming] | None:
+        """Per household the send day that best covers its next in-scope purchase (None when
+        no timing model was trained)."""
+        from coupondesk.tools.scoring.score import schedule_sends
+
+        return schedule_sends(self._scorer_for(today), list(household_ids), offer,
+                              window_days=window_days)
 
     def candidates(
         self, household_ids: Sequence[int], offer: Offer, *, today: date
