@@ -76,6 +76,15 @@ class LazyScorer:
     ) -> list[Candidate]:
         return self._model_scorer().candidates(household_ids, offer, today=today)
 
+    def schedule(
+        self, household_ids: Sequence[int], offer: Offer, *, today: date, window_days: int
+    ) -> list[Any] | None:
+        """Send days from the timing model (ModelScorer.schedule)."""
+        schedule = getattr(self._model_scorer(), "schedule", None)
+        if schedule is None:
+            return None
+        return schedule(household_ids, offer, today=today, window_days=window_days)  # type: ignore[no-any-return]
+
     def _model_scorer(self) -> CandidateScorer:
         if self._scorer is None:
             from coupondesk.tools.scoring.serving_scorer import ModelScorer
