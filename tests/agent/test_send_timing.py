@@ -14,10 +14,10 @@ from coupondesk.tools.db.session import get_engine
 from coupondesk.tools.llm.fake import FakeChatModel
 from coupondesk.tools.policy.rules import Policy
 from coupondesk.tools.scoring.score import SendTiming
-from coupondesk.tools.settings import Settings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coupondesk.settings import Settings
 from tests.agent.fakes import ScriptedScorer, TimedScorer
 
 TODAY = date(2018, 1, 2)
