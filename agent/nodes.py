@@ -96,7 +96,7 @@ def route_after_plan(state: CampaignState) -> Literal["audience", "propose"]:
 
 def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     """Who qualifies: the audience filters, minus households the contact rules protect."""
-    from coupondesk.tools.policy.guardrails import frequency_capped, stacking_conflicts
+    from coupondesk.tools.policy.guardrails import recent_coupon_counts, stacking_conflicts
     from coupondesk.tools.queries.profiles import segment_summary
     from coupondesk.tools.queries.segments import select_audience
 
@@ -106,7 +106,8 @@ def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     campaign_id = state["campaign_id"]
     with Session(ctx.engine) as session:
         matched = select_audience(session, parsed.audience, today=ctx.today)
-        capped = frequency_capped(session, matched, ctx.policy, ctx.today, campaign_id)
+        recent = recent_coupon_counts(session, matched, ctx.policy, ctx.today, campaign_id)
+        capped = {h for h, n in recent.items() if n >= ctx.policy.frequency.max_coupons}
         stacked = stacking_conflicts(session, matched, parsed.offer, ctx.today, campaign_id)
         eligible = [h for h in matched if h not in capped and h not in stacked]
         summary = segment_summary(session, eligible, today=ctx.today) if eligible else None
@@ -125,6 +126,7 @@ def audience(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             "matched": len(matched),
             "frequency_capped": len(capped),
             "stacking": len(stacked),
+            "recent_coupons": {str(h): n for h, n in recent.items() if h not in capped},
             "description": description,
             "summary": _plain(summary),
         },
@@ -164,6 +166,8 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     waited = time.perf_counter() - started
     started = time.perf_counter()
     candidates = ctx.scorer.candidates(eligible, parsed.offer, today=ctx.today) if eligible else []
+    timed = _timed_candidates(ctx, parsed, state, candidates)
+    candidates = timed.candidates
     elapsed = time.perf_counter() - started
     if candidates:
         mean = sum(c.p_redeem for c in candidates) / len(candidates)
@@ -174,11 +178,32 @@ def score(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             message += f" after {waited:.0f} s loading the models"
     else:
         message = "no eligible households to score"
+    if timed.left_out_by_allowance:
+        message += (f"; {timed.left_out_by_allowance:,} left out at their contact allowance")
     return {
         "candidates": [c.__dict__ for c in candidates],
+        "timing": {"mode": timed.mode, "note": timed.note,
+                   "left_out_by_allowance": timed.left_out_by_allowance},
         "events": [_event(runtime, "score", message)],
         "timings": _timed("score", started),
     }
+
+
+def _timed_candidates(ctx: AgentContext, parsed: CampaignPlan, state: CampaignState,
+                      candidates: list[Candidate]) -> Any:
+    """Send offsets from the scorer's timing model and the cadence allowance (send_schedule)."""
+    from coupondesk.tools.campaigns.send_schedule import apply_timing
+
+    mode = parsed.send_timing or ctx.policy.timing.mode
+    schedule = getattr(ctx.scorer, "schedule", None)
+    timings = None
+    if candidates and callable(schedule):
+        timings = schedule([c.household_id for c in candidates], parsed.offer, today=ctx.today,
+                           window_days=ctx.policy.timing.send_window_days)
+    recent = {int(h): int(n) for h, n in (state.get("audience") or {})
+              .get("recent_coupons", {}).items()}
+    return apply_timing(candidates, timings, recent_coupons=recent, policy=ctx.policy,
+                        requested_mode=mode if parsed.send_timing else None)
 
 
 # --------------------------------------------------------------------------- allocate
@@ -347,13 +372,30 @@ def route_after_check(
 # --------------------------------------------------------------------------- propose / review
 
 
+def _with_send_dates(stored: Any, today: Any, timed: bool) -> dict[str, Any]:
+    """The stored allocation with each recipient's send day (offsets are days after today)."""
+    from coupondesk.tools.campaigns.send_schedule import send_day
+
+    if not stored:
+        return {}
+    if not timed:
+        return dict(stored)
+    recipients = [
+        {**r, "send_at": send_day(today, r.get("send_offset_days", 0)).isoformat()}
+        for r in stored["recipients"]
+    ]
+    return {**stored, "recipients": recipients}
+
+
 def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
     """Everything the operator reviews, from the state (also for a blocked plan)."""
     from coupondesk.tools.policy.guardrails import requires_two_operators
 
     parsed = _plan_of(state)
     stored = state.get("allocation")
-    allocation = AllocationSummary.model_validate(stored or {})
+    timing = state.get("timing")
+    timed = bool(timing) and timing["mode"] == "per_household"
+    allocation = AllocationSummary.model_validate(_with_send_dates(stored, ctx.today, timed))
     audience = state.get("audience")
     description = audience["description"] if audience else ""
     summary = audience["summary"] if audience else {}
@@ -378,6 +420,8 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
         violations=[Violation(**v) for v in state.get("violations", [])],
         valid_from=ctx.today, audience_description=description, segment_summary=summary,
         approvals_required=2 if two else 1, pricing=pricing,
+        send_timing="per_household" if timed else "at_once",
+        timing_note=timing["note"] if timing else None,
         timings=dict(state.get("timings", {})),
     )
 

@@ -55,6 +55,8 @@ class AudienceState(TypedDict):
     description: str
     summary: dict[str, Any]
     """segment_summary of the eligible households (SegmentSummary as JSON), {} when none."""
+    recent_coupons: dict[str, int]
+    """Coupons each eligible household got in the frequency window (for the contact allowance)."""
 
 
 class CandidateState(TypedDict):
@@ -66,6 +68,8 @@ class CandidateState(TypedDict):
     window_spend: float
     reason: str
     past_spend: float
+    send_offset_days: int
+    timing_coverage: float | None
 
 
 class RecipientState(TypedDict):
@@ -78,6 +82,16 @@ class RecipientState(TypedDict):
     expected_value: float
     reason: str
     holdout: bool
+    send_offset_days: int
+    timing_coverage: float | None
+
+
+class TimingState(TypedDict):
+    """What the send-timing step did (coupondesk.tools.campaigns.send_schedule.TimedCandidates)."""
+
+    mode: str
+    note: str
+    left_out_by_allowance: int
 
 
 class AllocationState(TypedDict):
@@ -129,6 +143,8 @@ class CampaignState(TypedDict, total=False):
     """eligible household ids after contact rules, description, counts of who was dropped."""
     candidates: list[CandidateState]
     """Scored households (allocation.Candidate as JSON)."""
+    timing: TimingState
+    """Send-timing mode, the allowance step's count and the note for the assumptions."""
     allocation: AllocationState
     copy_variants: list[CopyVariantState]
     copy_rounds: int

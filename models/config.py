@@ -134,9 +134,26 @@ class TrainConfig:
     calibration map fitted on the fold transfers (the fold has ~1/3 of the rows)."""
     threads: int = 2
     bootstrap_rounds: int = 1000
+    timing: TimingTrainConfig = field(default_factory=lambda: TimingTrainConfig())
+    """The send-timing hazard model (models/timing.py): scopes sampled, households per scope."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TimingTrainConfig:
+    """How much of the history the timing model trains and is checked on (bounded rows)."""
+
+    scopes: int = 40
+    """Training categories (seeded sample of those with `min_buyers` buyers)."""
+    test_scopes: int = 20
+    """Held-out categories the card's coverage figures are measured on."""
+    min_buyers: int = 150
+    max_households: int = 400
+    """Households sampled per (cutoff, category): bounds memory and time at any data size."""
+    window_days: int = 14
+    valid_days: int = 7
 
 
 def tiny_config() -> TrainConfig:
@@ -156,4 +173,5 @@ def tiny_config() -> TrainConfig:
         seeds=(0,),
         behaviour_seeds=(0,),
         bootstrap_rounds=100,
+        timing=TimingTrainConfig(scopes=6, test_scopes=3, min_buyers=15, max_households=60),
     )

@@ -18,7 +18,14 @@ from coupondesk.models.evaluate import evaluate_acceptance, evaluate_behaviour
 from coupondesk.models.frames import RetailFrames
 from coupondesk.models.history import History, timestamp_days
 from coupondesk.models.sequences import BasketTable
-from coupondesk.models.tasks import ACCEPTANCE_FOLD_DATE, ACCEPTANCE_SPLIT_DATE
+from coupondesk.models.tasks import (
+    ACCEPTANCE_FOLD_DATE,
+    ACCEPTANCE_SPLIT_DATE,
+    BEHAVIOUR_LAST_TRAIN_CUTOFF,
+    behaviour_cutoffs_after,
+    behaviour_cutoffs_until,
+)
+from coupondesk.models.timing import TimingRun, train_and_evaluate
 from coupondesk.models.train import Progress, no_progress, pretrain_encoder, set_threads, staged
 
 
@@ -82,12 +89,29 @@ def _train_and_evaluate(
     t = lap("acceptance_s", t)
     behaviour = evaluate_behaviour(history, table, encoders, config, progress)
     t = lap("behaviour_s", t)
+    timing = train_timing(history, config)
+    progress("timing", 1, 1)
+    t = lap("timing_s", t)
     timings["total_s"] = round(time.perf_counter() - started, 1)
 
     card = registry.build_card(
         frames=frames, config=config, acceptance=acceptance, behaviour=behaviour,
         pretrain=pretrain_stats, timings=timings,
     )
-    registry.save_run(models_dir, card=card, acceptance=acceptance, behaviour=behaviour)
+    card["timing"] = timing.card
+    registry.save_run(models_dir, card=card, acceptance=acceptance, behaviour=behaviour,
+                      timing=timing.model)
     progress("save", 1, 1)
     return card
+
+
+def train_timing(history: History, config: TrainConfig) -> TimingRun:
+    """The send-timing model on the behaviour task's cutoffs, checked on held-out categories."""
+    cfg = config.timing
+    train = [timestamp_days(c) for c in behaviour_cutoffs_until(BEHAVIOUR_LAST_TRAIN_CUTOFF)]
+    test = [timestamp_days(c) for c in behaviour_cutoffs_after(BEHAVIOUR_LAST_TRAIN_CUTOFF)]
+    return train_and_evaluate(
+        history, train_cutoffs=train, test_cutoffs=test, window_days=cfg.window_days,
+        valid_days=cfg.valid_days, scopes=cfg.scopes, test_scopes=cfg.test_scopes,
+        min_buyers=cfg.min_buyers, max_households=cfg.max_households, seed=config.seeds[0],
+    )

@@ -145,7 +145,7 @@ def build_card(
 
 def save_run(
     models_dir: Path, *, card: dict[str, Any], acceptance: dict[str, Any],
-    behaviour: dict[str, Any],
+    behaviour: dict[str, Any], timing: Any = None,
 ) -> None:
     """Write every model and the card, then swap the new directory in place of the old one."""
     models_dir = Path(models_dir)
@@ -179,6 +179,8 @@ def save_run(
         booster.save_model(str(target / f"{name}.txt"))
     _write(target / "calibration.json", {t: c.to_json() for t, c in beh_cal["lightgbm"].items()})
     _write(target / "features.json", behaviour["feature_names"])
+    if timing is not None:
+        timing.save(staging / "timing")
     _write(staging / CARD, card)
 
     old = models_dir.with_name(models_dir.name + ".old")

@@ -26,6 +26,7 @@ from coupondesk.agent.planning.parsing import Ask, RequestFacts, read_request
 from coupondesk.agent.planning.plan_llm import ask_llm, ground_llm_plan
 from coupondesk.agent.planning.scope_phrases import ScopePhrase, ScopeReading, find_scope_phrases
 from coupondesk.agent.planning.scope_resolution import Scope, ScopeResolver
+from coupondesk.agent.planning.send_words import read_send_timing
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, PlanIssue
 from coupondesk.tools.errors import BadInputError
@@ -408,5 +409,6 @@ def plan_request(
         audience=_audience(facts, scopes, demographics, found, policy),
         budget=facts.budget,
         language=facts.language,
+        send_timing=read_send_timing(text),
     )
     return finish(plan, policy, found)

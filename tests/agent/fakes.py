@@ -30,3 +30,18 @@ class ScriptedScorer:
             )
             for h in household_ids
         ]
+
+
+class TimedScorer(ScriptedScorer):
+    """ScriptedScorer plus a send schedule: offset = household id mod 8, cadence from the id."""
+
+    def schedule(self, household_ids: Sequence[int], offer: Offer, *, today: date,
+                 window_days: int) -> list[object]:
+        from coupondesk.tools.scoring.score import SendTiming
+
+        last = max(0, window_days - offer.valid_days)
+        return [
+            SendTiming(household_id=h, send_offset_days=min(h % 8, last), coverage=0.3,
+                       coverage_day0=0.2, cadence_days=float(4 + h % 30))
+            for h in household_ids
+        ]

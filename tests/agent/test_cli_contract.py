@@ -70,7 +70,12 @@ def test_propose_approve_show(cli_env: str) -> None:
         assert set(copy) >= {"text", "source", "ok", "violations"}
         assert copy["source"] in ("fake", "template")  # the scripted LLM is never "llm"
     sample = proposal["recipients_sample"][0]
-    assert set(sample) == {"household_id", "p_redeem", "reason"} and 0 <= sample["p_redeem"] <= 1
+    assert set(sample) >= {"household_id", "p_redeem", "reason", "send_at"}
+    assert 0 <= sample["p_redeem"] <= 1
+    # The tiny models include a timing model: codes are sent per household inside the window.
+    assert proposal["send_timing"] == "per_household"
+    assert sum(d["households"] for d in proposal["send_schedule"]) == proposal["audience_size"]
+    assert proposal["valid_from"] <= sample["send_at"] <= proposal["valid_to"]
     campaign_id = proposal["campaign_id"]
 
     approved = doc(run("approve", str(campaign_id), "--operator", "ana", "--json"))

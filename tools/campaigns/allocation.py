@@ -44,6 +44,10 @@ class Candidate:
     reason: str = ""
     past_spend: float = 0.0
     """Spend in the look-back window, used when the operator asked for top spenders."""
+    send_offset_days: int = 0
+    """Days after the planning day to send this household's code (timing model; 0 = at once)."""
+    timing_coverage: float | None = None
+    """Predicted P(its next in-scope purchase falls inside the validity from that day)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class Recipient:
     expected_value: float
     reason: str
     holdout: bool
+    send_offset_days: int = 0
+    timing_coverage: float | None = None
 
 
 @dataclass
@@ -178,6 +184,8 @@ def allocate(
             expected_value=value,
             reason=candidate.reason,
             holdout=held_out,
+            send_offset_days=candidate.send_offset_days,
+            timing_coverage=candidate.timing_coverage,
         )
         if held_out:
             result.holdout.append(recipient)

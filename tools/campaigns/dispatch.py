@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from coupondesk.tools.campaigns.dispatch_rules import (
@@ -220,17 +220,20 @@ def _dispatch(
         offer = proposal.plan.offer
         passing = passing_variants([v.ok for v in proposal.copy_variants])
         before = _issued_count(session, campaign_id)
-        rows = [
-            {
+        rows = []
+        for r in proposal.recipients:
+            # A timed send starts the code's validity on its send day (valid_days long);
+            # otherwise every code runs over the campaign's dates.
+            starts = date.fromisoformat(r.send_at) if r.send_at else valid_from
+            ends = (starts + timedelta(days=max(offer.valid_days, 1) - 1)) if r.send_at \
+                else valid_to
+            rows.append({
                 "code": new_code(), "campaign_id": campaign_id, "household_id": r.household_id,
                 "kind": offer.kind, "value": offer.value, "min_spend": offer.min_spend,
                 "departments": offer.departments, "categories": offer.categories,
-                "valid_from": valid_from, "valid_to": valid_to, "status": "issued",
+                "valid_from": starts, "valid_to": ends, "send_at": starts, "status": "issued",
                 "variant": assign_variant(campaign_id, r.household_id, passing),
-                "send_at": valid_from,
-            }
-            for r in proposal.recipients
-        ]
+            })
         for start in range(0, len(rows), 1000):
             session.execute(
                 insert(IssuedCoupon)

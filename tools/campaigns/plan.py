@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.language import Language
@@ -82,6 +82,8 @@ class CampaignPlan(BaseModel):
     language: Language = "en"
     holdout_share: float = 0.1
     """Share of eligible households kept as a control group (receive nothing)."""
+    send_timing: Literal["per_household", "at_once"] | None = None
+    """"at_once" when the operator asked to send everyone together; None = the policy's mode."""
     assumptions: list[str] = Field(default_factory=list)
     """Defaults the planner applied; shown to the operator, never silent."""
     questions: list[str] = Field(default_factory=list)

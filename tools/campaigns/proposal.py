@@ -38,6 +38,10 @@ class RecipientRow(BaseModel):
     p_redeem: float
     expected_cost: float
     reason: str
+    send_at: str | None = None
+    """ISO day the code is sent and its validity starts (None: the campaign's valid_from)."""
+    timing_coverage: float | None = None
+    """Predicted P(the household's next in-scope purchase falls inside its validity)."""
 
 
 class AllocationSummary(BaseModel):
@@ -88,6 +92,10 @@ class Proposal(BaseModel):
     gain_curve: list[dict[str, float]] = Field(default_factory=list)
     segment_summary: dict[str, Any] = Field(default_factory=dict)
     approvals_required: int = 1
+    send_timing: str = "at_once"
+    """"per_household" (send dates from the timing model) or "at_once" (all on valid_from)."""
+    send_schedule: list[dict[str, Any]] = Field(default_factory=list)
+    """Codes to send per day: [{"date": ISO day, "households": n}], in date order."""
     timings: dict[str, float] = Field(default_factory=dict)
     """Seconds per agent step, for the progress pane and bench/agent."""
 
@@ -106,9 +114,19 @@ class Proposal(BaseModel):
         approvals_required: int = 1,
         pricing: str | None = None,
         timings: dict[str, float] | None = None,
+        send_timing: str = "at_once",
+        timing_note: str | None = None,
     ) -> Proposal:
         """The proposal of a priced, allocated campaign; the first passing copy is selected and
-        any violation (the campaign check's, the plan's errors) makes it blocking."""
+        any violation (the campaign check's, the plan's errors) makes it blocking.
+
+        With per-household send timing each recipient's validity starts on its `send_at`, so
+        the campaign runs until the last code's validity ends."""
+        from coupondesk.tools.campaigns.send_schedule import schedule_histogram
+
+        sends = [date.fromisoformat(r.send_at) if r.send_at else valid_from
+                 for r in allocation.recipients]
+        last_send = max(sends, default=valid_from)
         return cls(
             campaign_id=campaign_id,
             plan=plan,
@@ -121,11 +139,14 @@ class Proposal(BaseModel):
             budget=plan.budget,
             worst_case_liability=allocation.worst_case_liability,
             valid_from=valid_from.isoformat(),
-            valid_to=valid_until(plan, valid_from).isoformat(),
+            valid_to=valid_until(plan, last_send).isoformat(),
             copy_variants=copies,
             selected_copy=next((i for i, v in enumerate(copies) if v.ok), None),
             violations=[*violations, *plan_error_violations(plan)],
-            assumptions=[*plan.assumptions, *([pricing] if pricing else [])],
+            assumptions=[*plan.assumptions, *([pricing] if pricing else []),
+                         *([timing_note] if timing_note else [])],
+            send_timing=send_timing,
+            send_schedule=schedule_histogram(sends),
             recipients=allocation.recipients,
             holdout=allocation.holdout,
             gain_curve=allocation.gain_curve,
@@ -218,9 +239,11 @@ class Proposal(BaseModel):
             "assumptions": self.assumptions,
             "questions": self.plan.questions,
             "approvals_required": self.approvals_required,
+            "send_timing": self.send_timing,
+            "send_schedule": self.send_schedule,
             "recipients_sample": [
                 {"household_id": r.household_id, "p_redeem": round(r.p_redeem, 4),
-                 "reason": r.reason}
+                 "reason": r.reason, "send_at": r.send_at or self.valid_from}
                 for r in self.recipients[:10]
             ],
             "gain_curve": self.gain_curve,
@@ -246,6 +269,10 @@ def proposal_hash(proposal: Proposal) -> str:
         "selected_copy": selected,
         "budget": proposal.budget,
     }
+    if any(r.send_at for r in proposal.recipients):
+        # Per-household send dates are part of what is approved (stored proposals from before
+        # send timing hash as they always did).
+        bound["send_at"] = sorted([r.household_id, r.send_at or ""] for r in proposal.recipients)
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -338,6 +338,33 @@ def _sample(ids: Iterable[int], n: int = 10) -> list[int]:
     return sorted(ids)[:n]
 
 
+def recent_coupon_counts(
+    session: Session, household_ids: Sequence[int], policy: Policy, today: date,
+    campaign_id: int | None = None,
+) -> dict[int, int]:
+    """Coupons each household received in the frequency window (households with none omitted).
+
+    Void coupons do not count; neither do the coupons of `campaign_id` itself.
+    """
+    from coupondesk.tools.db.schema import IssuedCoupon
+
+    window_start = today - timedelta(days=policy.frequency.window_days - 1)
+    counts: dict[int, int] = {}
+    for chunk in _chunks(sorted({int(h) for h in household_ids})):
+        query = (
+            select(IssuedCoupon.household_id, func.count())
+            .where(IssuedCoupon.household_id.in_(chunk))
+            .where(IssuedCoupon.valid_from >= window_start)
+            .where(IssuedCoupon.valid_from <= today)
+            .where(IssuedCoupon.status != "void")
+            .group_by(IssuedCoupon.household_id)
+        )
+        if campaign_id is not None:
+            query = query.where(IssuedCoupon.campaign_id != campaign_id)
+        counts.update((int(row[0]), int(row[1])) for row in session.execute(query))
+    return counts
+
+
 def frequency_capped(
     session: Session, household_ids: Sequence[int], policy: Policy, today: date,
     campaign_id: int | None = None,
@@ -348,25 +375,8 @@ def frequency_capped(
     check_plan reports any that remain. Void coupons do not count; neither do the coupons of
     `campaign_id` itself (a re-check before a retried dispatch must be stable).
     """
-    from coupondesk.tools.db.schema import IssuedCoupon
-
-    rules = policy.frequency
-    window_start = today - timedelta(days=rules.window_days - 1)
-    over: set[int] = set()
-    for chunk in _chunks(sorted({int(h) for h in household_ids})):
-        query = (
-            select(IssuedCoupon.household_id, func.count())
-            .where(IssuedCoupon.household_id.in_(chunk))
-            .where(IssuedCoupon.valid_from >= window_start)
-            .where(IssuedCoupon.valid_from <= today)
-            .where(IssuedCoupon.status != "void")
-            .group_by(IssuedCoupon.household_id)
-            .having(func.count() >= rules.max_coupons)
-        )
-        if campaign_id is not None:
-            query = query.where(IssuedCoupon.campaign_id != campaign_id)
-        over.update(int(row[0]) for row in session.execute(query))
-    return over
+    counts = recent_coupon_counts(session, household_ids, policy, today, campaign_id)
+    return {h for h, n in counts.items() if n >= policy.frequency.max_coupons}
 
 
 class _Scope:

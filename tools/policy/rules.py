@@ -134,6 +134,17 @@ class FrequencyRules(_Strict):
     window_days: int = Field(default=30, ge=1)
 
 
+class TimingRules(_Strict):
+    """When codes are sent: per household from the timing model, or everyone at once."""
+
+    mode: Literal["per_household", "at_once"] = "per_household"
+    send_window_days: int = Field(default=14, ge=1, le=90)
+    """Days from the planning day within which each household's send date is chosen."""
+    adapt_frequency: bool = True
+    """A household may receive at most as many coupons per frequency window as it has purchase
+    occasions in it (its median gap between visits), never more than the frequency cap."""
+
+
 class BudgetRules(_Strict):
     """Money: the budget cap, worst-case liability and the two-operator threshold."""
 
@@ -231,6 +242,7 @@ class Policy(_Strict):
     offer: OfferRules = Field(default_factory=OfferRules)
     audience: AudienceRules = Field(default_factory=AudienceRules)
     frequency: FrequencyRules = Field(default_factory=FrequencyRules)
+    timing: TimingRules = Field(default_factory=TimingRules)
     budget: BudgetRules = Field(default_factory=BudgetRules)
     stacking: StackingRules = Field(default_factory=StackingRules)
     redemption: RedemptionRules = Field(default_factory=RedemptionRules)

@@ -70,6 +70,13 @@ class Score:
     """Always False: discount depth is not in the data the models learned from."""
 
 
+def _load_timing(models_dir: Path) -> Any:
+    from coupondesk.models.timing import TimingModel
+
+    directory = models_dir / "timing"
+    return TimingModel.load(directory) if TimingModel.exists(directory) else None
+
+
 def _clip_duration(days: float, trained: tuple[float, float]) -> float:
     return float(min(max(days, trained[0]), trained[1]))
 
@@ -112,6 +119,8 @@ class Scorer:
             ) from exc
         trained = card["acceptance"].get("trained_duration_days", [30.0, 60.0])
         self.trained_duration = (float(trained[0]), float(trained[1]))
+        self.timing = _load_timing(self.models_dir)
+        """The send-timing hazard model, or None when `coupondesk train` has not made one."""
         self._frames_loader = frames_loader
         self._as_of = as_of
         self._state: _DayState | None = None
@@ -204,6 +213,46 @@ class Scorer:
         ]
 
 
+@dataclass(frozen=True)
+class SendTiming:
+    """When to send one household's code: the chosen day and why (from the timing model)."""
+
+    household_id: int
+    send_offset_days: int
+    """Days after the planning day to send (and start the validity)."""
+    coverage: float
+    """Predicted P(next in-scope purchase falls inside the validity starting that day)."""
+    coverage_day0: float
+    """The same probability had the code been sent on the planning day."""
+    cadence_days: float
+    """The household's median gap between store visits (frequency allowance)."""
+
+
+def schedule_sends(scorer: Scorer, households: Sequence[int], offer: Offer, *,
+                   window_days: int) -> list[SendTiming] | None:
+    """Per household the send day in [0, window_days - valid_days] that best covers its next
+    purchase in the offer's scope, or None when no timing model was trained."""
+    from coupondesk.models.timing import best_send_offsets
+
+    timing = scorer.timing
+    if timing is None:
+        return None
+    hh = [int(h) for h in households]
+    if not hh:
+        return []
+    state = scorer._day(hh)
+    features = state.timing_features(offer, np.asarray(hh, dtype=np.int64))
+    dist = timing.distribution(features)
+    offsets, coverage = best_send_offsets(dist, window_days=window_days,
+                                          valid_days=max(int(offer.valid_days), 1))
+    day0 = dist[:, : max(int(offer.valid_days), 1)].sum(axis=1)
+    cadence = features["store_gap_median"].to_numpy(np.float64)
+    return [
+        SendTiming(h, int(offsets[i]), float(coverage[i]), float(day0[i]), float(cadence[i]))
+        for i, h in enumerate(hh)
+    ]
+
+
 @dataclass
 class _DayState:
     """Frames, history and cached per-household state of one scoring day."""
@@ -215,6 +264,7 @@ class _DayState:
     _behaviour: dict[str, np.ndarray] | None = None
     _scope_lines: pd.DataFrame | None = None
     _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] = field(default_factory=dict)
+    _store_stats: pd.DataFrame | None = None
 
     @classmethod
     def build(cls, frames: RetailFrames, as_of: date | datetime | None, households: np.ndarray,
@@ -229,6 +279,21 @@ class _DayState:
         everyone = np.union1d(history.households, households)
         context = ScoringContext.build(history, table, timestamp_days(day), everyone)
         return cls(frames, day, context, scorer)
+
+    def timing_features(self, offer: Offer, households: np.ndarray) -> pd.DataFrame:
+        """The timing model's features for these households in the offer's scope."""
+        from coupondesk.models.timing import store_stats, timing_features
+
+        history = self.context.history
+        cutoff = float(self.context.as_of)
+        if self._store_stats is None:
+            self._store_stats = store_stats(history, cutoff)
+        scope = self.scope(offer)
+        lines = history.lines_before(cutoff)
+        mask = None
+        if offer.departments or offer.categories:
+            mask = np.isin(lines["product_id"].to_numpy(), scope.product_ids)
+        return timing_features(history, cutoff, households, mask, self._store_stats)
 
     def behaviour_predictions(self) -> dict[str, np.ndarray]:
         if self._behaviour is None:

@@ -11,10 +11,14 @@ import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coupondesk.tools.campaigns.allocation import Candidate
 from coupondesk.tools.campaigns.offer import Offer
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from coupondesk.tools.scoring.score import SendTiming
 
 
 class ModelScorer:
@@ -52,6 +56,16 @@ class ModelScorer:
     def warm(self, today: date) -> None:
         """Load models and build the day's household state ahead of the first request."""
         self._scorer_for(today).warm()
+
+    def schedule(
+        self, household_ids: Sequence[int], offer: Offer, *, today: date, window_days: int
+    ) -> list[SendTiming] | None:
+        """Per household the send day that best covers its next in-scope purchase (None when
+        no timing model was trained)."""
+        from coupondesk.tools.scoring.score import schedule_sends
+
+        return schedule_sends(self._scorer_for(today), list(household_ids), offer,
+                              window_days=window_days)
 
     def candidates(
         self, household_ids: Sequence[int], offer: Offer, *, today: date

@@ -14,6 +14,7 @@ from coupondesk.tui.widgets.chat_log import labelled
 from coupondesk.tui.widgets.copy_variants import CopyVariants
 from coupondesk.tui.widgets.gain_chart import GainChart
 from coupondesk.tui.widgets.recipients_table import RecipientsTable
+from coupondesk.tui.widgets.send_schedule_chart import SendScheduleChart
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
@@ -56,6 +57,10 @@ class ProposalPanel(VerticalScroll):
         yield CopyVariants(proposal.copy_variants, proposal.selected_copy, id="p-copy")
         yield Static("Expected redemptions and cost by audience size", classes="section-title")
         yield GainChart(proposal.gain_curve, id="p-chart")
+        if proposal.send_schedule:
+            yield Static("When the codes are sent", classes="section-title")
+            yield SendScheduleChart(proposal.send_schedule, mode=proposal.send_timing,
+                                    id="p-schedule")
         yield Static("Recipients (sample)", classes="section-title")
         yield RecipientsTable(proposal.recipients, proposal.audience_size, id="p-recipients")
 
