@@ -146,3 +146,11 @@ ZH_WINDOW_WORDS = {"半年": "6个月", "上月": "1个月", "上个月": "1个�
                     "季度": "3个月", "一季度": "3个月", "一个季度": "3个月", "个季度": "3个月",
                     "一個季度": "3个月", "個季度": "3个月"}
 """Windows coupondesk.tools.policy.quantities does not read as durations, rewritten into ones it does."""
+
+EXPORT_ONLY = re.compile(
+    r"(?<![a-z])(?:export[\s-]only|redeemed\s+(?:outside|elsewhere|in\s+another\s+system)|"
+    r"not\s+(?:redeemed\s+)?through\s+(?:the|our|this)\s+(?:redemption\s+)?service)(?![a-z])"
+    r"|仅导出|只导出|外部核销",
+    re.IGNORECASE,
+)
+"""The operator says the codes are redeemed outside coupondesk's service (budget_mode export_only)."""

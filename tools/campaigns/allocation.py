@@ -4,7 +4,7 @@ Formulas (also in the README, "How a campaign is priced"):
 
     d_i   expected discount if household i redeems
           amount_off: the offer's value
-          percent_off: value% x max(min_spend, s_i), capped by the policy's max amount off,
+          percent_off: value% x max(min_spend, s_i), capped by the offer's max_discount,
                        where s_i is i's expected spend in the offer's scope on a redeeming visit
     cost_i  = p_i x d_i + c_send           expected cost of sending one coupon
     value_i = p_i x m x (s_i + r_i)        expected margin the coupon brings in
@@ -100,8 +100,7 @@ def expected_discount(offer: Offer, scope_spend: float, max_amount_off: float | 
     """d_i: dollars one redemption is expected to cost."""
     if offer.kind == "amount_off":
         return float(offer.value)
-    basis = max(scope_spend, offer.min_spend or 0.0)
-    discount = offer.value / 100.0 * basis
+    discount = offer.discount_on(max(scope_spend, offer.min_spend or 0.0))  # the offer's cap
     return min(discount, max_amount_off) if max_amount_off is not None else discount
 
 

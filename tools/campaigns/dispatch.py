@@ -147,6 +147,7 @@ def dispatch(
             {
                 "code": new_code(), "campaign_id": campaign_id, "household_id": r.household_id,
                 "kind": offer.kind, "value": offer.value, "min_spend": offer.min_spend,
+                "max_discount": offer.max_discount,
                 "departments": offer.departments, "categories": offer.categories,
                 "valid_from": valid_from, "valid_to": valid_to, "status": "issued",
             }
@@ -160,6 +161,7 @@ def dispatch(
             )
         issued = _issued_count(session, campaign_id) - before
         campaign.status = "dispatched"
+        campaign.budget_mode = proposal.budget_mode
         audit(
             session, actor=operator, action="dispatched", campaign_id=campaign_id,
             proposal_hash=digest, issued=issued, holdout=len(proposal.holdout),

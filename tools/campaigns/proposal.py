@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.campaigns.plan import BudgetMode, CampaignPlan
 from coupondesk.tools.policy.verdict import Violation
 from pydantic import BaseModel, Field
 
@@ -50,6 +50,15 @@ class Proposal(BaseModel):
     expected_redemptions: float = 0.0
     expected_cost: float = 0.0
     budget: float | None = None
+    budget_mode: BudgetMode = "service"
+    """Where the budget is enforced: "service" (refused at redemption; the cut is sized on
+    expected cost with a margin) or "export_only" (the worst-case rule sizes the cut)."""
+    refusal_risk: float | None = None
+    """P(redeemed discount > budget) of the cut, from the per-household probabilities."""
+    stopped_by: str = ""
+    """What ended the cut: budget, max_size, liability, audience (or value, with uplift)."""
+    stopped_by_text: str = ""
+    """The same in words, with what would lift it when it is not the budget."""
     worst_case_liability: float = 0.0
     valid_from: str = ""
     valid_to: str = ""
@@ -87,6 +96,12 @@ class Proposal(BaseModel):
             "expected_redemptions": round(self.expected_redemptions, 2),
             "expected_cost": round(self.expected_cost, 2),
             "budget": self.budget,
+            "budget_mode": self.budget_mode,
+            "refusal_risk": (
+                round(self.refusal_risk, 4) if self.refusal_risk is not None else None
+            ),
+            "stopped_by": self.stopped_by,
+            "stopped_by_text": self.stopped_by_text,
             "worst_case_liability": round(self.worst_case_liability, 2),
             "valid_from": self.valid_from,
             "valid_to": self.valid_to,
@@ -117,9 +132,12 @@ def proposal_hash(proposal: Proposal) -> str:
         if proposal.selected_copy is not None
         else None
     )
+    offer = proposal.plan.offer.model_dump(mode="json")
+    if offer.get("max_discount") is None:
+        offer.pop("max_discount", None)  # hashes of proposals stored before caps stay valid
     bound = {
         "campaign_id": proposal.campaign_id,
-        "offer": proposal.plan.offer.model_dump(mode="json"),
+        "offer": offer,
         "recipients": sorted(r.household_id for r in proposal.recipients),
         "holdout": sorted(proposal.holdout),
         "valid_from": proposal.valid_from,
@@ -128,5 +146,7 @@ def proposal_hash(proposal: Proposal) -> str:
         "selected_copy": selected,
         "budget": proposal.budget,
     }
+    if proposal.budget_mode != "service":
+        bound["budget_mode"] = proposal.budget_mode
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
