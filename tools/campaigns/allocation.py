@@ -15,20 +15,32 @@ Formulas (also in the README, "How a campaign is priced"):
 
 Households are ranked by value_i / cost_i (expected value per unit cost; c_send keeps the
 acceptance probability in the ratio, so a household unlikely to redeem is never "cheap
-enough" to rank first). The cut is filled in rank order while the expected cost stays within
-the budget, the count within max size, and the worst-case liability (recipients x largest
-possible discount) within the policy multiple of the budget. Each household in the cut is held
-out with probability `holdout_share` by a hash of (campaign, household): the control group is
-drawn from exactly the population that was targeted, so redemptions and spend of the two groups
-can be compared afterwards, and it is reproducible.
+enough" to rank first). The cut is filled in rank order while the count stays within max
+size, the expected cost within the budget, and one money rule that depends on where the
+budget is enforced (AllocationConfig.budget_mode):
+
+- "service" (the redemption service refuses a redemption past the budget): the chance that
+  the cut's redemptions take more discount than the budget, P(sum d_i x Bernoulli(p_i) >
+  budget), stays within `refusal_risk` (exact Poisson-binomial on a grid,
+  coupondesk.tools.campaigns.redemption_risk). Reaching it ends the cut as "budget".
+- "export_only" (codes redeemed elsewhere, nothing refuses them): the worst-case liability,
+  recipients x largest possible discount, stays within the policy multiple of the budget.
+
+Each household in the cut is held out with probability `holdout_share` by a hash of
+(campaign, household): the control group is drawn from exactly the population that was
+targeted, so redemptions and spend of the two groups can be compared afterwards, and it is
+reproducible.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import BudgetMode
+from coupondesk.tools.campaigns.redemption_risk import RiskTracker
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,11 @@ class AllocationConfig:
     (coupondesk.tools.policy.guardrails.max_discount_per_coupon); None = derived from the candidates' spend.
     The cut must use the same figure as the check, or a filled cut fails plan.liability."""
     holdout_share: float = 0.10
+    budget_mode: BudgetMode = "service"
+    """"service": the cut is sized on expected cost, keeping P(redeemed discount > budget)
+    within refusal_risk; "export_only": the worst-case liability rule also bounds it."""
+    refusal_risk: float = 0.05
+    """Service mode: the largest accepted P(redeemed discount > budget)."""
     rank_by: str = "value_per_cost"
     """"value_per_cost" (default) or "past_spend" (the operator asked for the biggest spenders)."""
 
@@ -92,6 +109,14 @@ class Allocation:
     eligible: int = 0
     stopped_by: str = ""
     """Which limit ended the fill: budget, max_size, liability, or audience (everyone fit)."""
+    budget_mode: BudgetMode = "export_only"
+    refusal_risk: float | None = None
+    """P(redeemed discount > budget) of the cut (exact on a grid; None without a budget)."""
+    binding: str = ""
+    """With stopped_by "budget": "expected_cost" or "refusal_risk", whichever ended it."""
+    lift: dict[str, float] = field(default_factory=dict)
+    """What the cut would reach without the limit that ended it: "size" (recipients) and,
+    for the worst-case rule, "cap" (the per-coupon cap that would allow that size)."""
     gain_curve: list[dict[str, float]] = field(default_factory=list)
     """Cumulative expected redemptions and cost against audience size over the whole ranking."""
 
@@ -142,29 +167,33 @@ def rank(
     return scored
 
 
-def allocate(
-    candidates: list[Candidate],
-    offer: Offer,
+@dataclass
+class _Fill:
+    """One pass over the ranking: who is in, and why the pass stopped."""
+
+    recipients: list[Recipient] = field(default_factory=list)
+    holdout: list[Recipient] = field(default_factory=list)
+    expected_cost: float = 0.0
+    expected_redemptions: float = 0.0
+    expected_value: float = 0.0
+    refusal_risk: float | None = None
+    stopped_by: str = "audience"
+    binding: str = ""
+
+
+def _fill(
+    ranked: list[tuple[Candidate, float, float, float]],
     *,
     campaign_id: int,
     budget: float | None,
     max_size: int | None,
+    liability_cap: float | None,
+    per_coupon: float,
     config: AllocationConfig,
-    curve_points: int = 40,
-) -> Allocation:
-    """Fill the cut in rank order within budget, size and liability limits."""
-    ranked = rank(candidates, offer, config)
-    per_coupon = config.worst_case_per_coupon
-    if per_coupon is None:
-        scope_typical = max((c.scope_spend for c in candidates), default=0.0)
-        per_coupon = worst_case_discount(offer, config.max_amount_off, max(scope_typical, 1.0))
-    liability_cap = (
-        config.liability_multiple * budget
-        if config.liability_multiple is not None and budget is not None
-        else None
-    )
-    result = Allocation(eligible=len(candidates), worst_case_per_coupon=per_coupon)
-    stopped = "audience"
+) -> _Fill:
+    """Take households in rank order until a limit would be broken (see the module docstring)."""
+    fill = _Fill()
+    tracker = RiskTracker.start(budget) if budget is not None and budget > 0 else None
     for candidate, d, cost, value in ranked:
         held_out = in_holdout(campaign_id, candidate.household_id, config.holdout_share)
         recipient = Recipient(
@@ -177,32 +206,97 @@ def allocate(
             holdout=held_out,
         )
         if held_out:
-            result.holdout.append(recipient)
+            fill.holdout.append(recipient)
             continue
-        if max_size is not None and len(result.recipients) + 1 > max_size:
-            stopped = "max_size"
+        if max_size is not None and len(fill.recipients) + 1 > max_size:
+            fill.stopped_by = "max_size"
             break
-        if budget is not None and result.expected_cost + cost > budget:
-            stopped = "budget"
+        if budget is not None and fill.expected_cost + cost > budget + 1e-9:
+            fill.stopped_by, fill.binding = "budget", "expected_cost"
             break
-        if liability_cap is not None and (len(result.recipients) + 1) * per_coupon > liability_cap:
-            stopped = "liability"
+        risk = tracker.risk_with(candidate.p_redeem, d) if tracker is not None else None
+        if (
+            config.budget_mode == "service" and risk is not None
+            and risk > config.refusal_risk
+        ):
+            fill.stopped_by, fill.binding = "budget", "refusal_risk"
             break
-        result.recipients.append(recipient)
-        result.expected_cost += cost
-        result.expected_redemptions += candidate.p_redeem
-        result.expected_value += value
+        if liability_cap is not None and (len(fill.recipients) + 1) * per_coupon > (
+            liability_cap + 1e-9
+        ):
+            fill.stopped_by = "liability"
+            break
+        if tracker is not None:
+            tracker.add(candidate.p_redeem, d)
+        fill.recipients.append(recipient)
+        fill.expected_cost += cost
+        fill.expected_redemptions += candidate.p_redeem
+        fill.expected_value += value
+    fill.refusal_risk = tracker.over if tracker is not None else None
+    return fill
+
+
+def allocate(
+    candidates: list[Candidate],
+    offer: Offer,
+    *,
+    campaign_id: int,
+    budget: float | None,
+    max_size: int | None,
+    config: AllocationConfig,
+    curve_points: int = 40,
+) -> Allocation:
+    """Fill the cut in rank order within size, budget and the budget mode's money rule."""
+    ranked = rank(candidates, offer, config)
+    per_coupon = config.worst_case_per_coupon
+    if per_coupon is None:
+        scope_typical = max((c.scope_spend for c in candidates), default=0.0)
+        per_coupon = worst_case_discount(offer, config.max_amount_off, max(scope_typical, 1.0))
+    liability_cap = (
+        config.liability_multiple * budget
+        if config.budget_mode == "export_only"
+        and config.liability_multiple is not None and budget is not None
+        else None
+    )
+    limits = {"campaign_id": campaign_id, "budget": budget, "max_size": max_size,
+              "liability_cap": liability_cap, "per_coupon": per_coupon, "config": config}
+    fill = _fill(ranked, **limits)  # type: ignore[arg-type]
+    result = Allocation(
+        recipients=fill.recipients, expected_cost=fill.expected_cost,
+        expected_redemptions=fill.expected_redemptions, expected_value=fill.expected_value,
+        eligible=len(candidates), worst_case_per_coupon=per_coupon,
+        stopped_by=fill.stopped_by, budget_mode=config.budget_mode,
+        refusal_risk=fill.refusal_risk, binding=fill.binding,
+    )
     # Holdouts ranked after the last recipient were never part of the cut.
     if result.recipients:
         last_rank = {c.household_id: i for i, (c, *_rest) in enumerate(ranked)}
         cut_end = last_rank[result.recipients[-1].household_id]
-        result.holdout = [h for h in result.holdout if last_rank[h.household_id] < cut_end]
-    else:
-        result.holdout = []
-    result.stopped_by = stopped
+        result.holdout = [h for h in fill.holdout if last_rank[h.household_id] < cut_end]
     result.worst_case_liability = len(result.recipients) * per_coupon
+    result.lift = _lift(ranked, fill, limits)
     result.gain_curve = gain_curve(ranked, len(result.recipients), curve_points)
     return result
+
+
+def _lift(
+    ranked: list[tuple[Candidate, float, float, float]], fill: _Fill, limits: dict[str, object]
+) -> dict[str, float]:
+    """How far the cut would go without the limit that ended it (nothing for budget/audience)."""
+    if fill.stopped_by == "max_size":
+        unlimited = _fill(ranked, **{**limits, "max_size": None})  # type: ignore[arg-type]
+        return {"size": float(len(unlimited.recipients))}
+    if fill.stopped_by == "liability":
+        unlimited = _fill(ranked, **{**limits, "liability_cap": None})  # type: ignore[arg-type]
+        size = len(unlimited.recipients)
+        liability_cap = limits["liability_cap"]
+        if not size or not isinstance(liability_cap, float | int):
+            return {}
+        cap = math.floor(liability_cap / size * 2) / 2  # a half-dollar step a POS can apply
+        if cap <= 0:
+            return {"size": float(size)}
+        return {"size": float(min(size, int(liability_cap // cap))), "cap": cap}
+    return {}
 
 
 def gain_curve(
