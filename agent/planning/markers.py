@@ -153,4 +153,4 @@ EXPORT_ONLY = re.compile(
     r"|仅导出|只导出|外部核销",
     re.IGNORECASE,
 )
-"""The operator says the codes are redeemed outside coupondesk's service (budget_mode export_only)."""
+"""The codes are redeemed outside coupondesk's service (budget_mode export_only)."""

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.campaigns.plan import BudgetMode, Audience, CampaignPlan
+from coupondesk.tools.campaigns.plan import Audience, BudgetMode, CampaignPlan
 from coupondesk.tools.db.schema import Base, Campaign, Household, IssuedCoupon, Product
 from coupondesk.tools.policy.guardrails import (
     check_plan,

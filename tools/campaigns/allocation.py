@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import BudgetMode
@@ -181,17 +181,22 @@ class _Fill:
     binding: str = ""
 
 
-def _fill(
-    ranked: list[tuple[Candidate, float, float, float]],
-    *,
-    campaign_id: int,
-    budget: float | None,
-    max_size: int | None,
-    liability_cap: float | None,
-    per_coupon: float,
-    config: AllocationConfig,
-) -> _Fill:
+@dataclass(frozen=True)
+class _Limits:
+    """What one pass may not exceed (None = no such limit)."""
+
+    campaign_id: int
+    budget: float | None
+    max_size: int | None
+    liability_cap: float | None
+    per_coupon: float
+    config: AllocationConfig
+
+
+def _fill(ranked: list[tuple[Candidate, float, float, float]], limits: _Limits) -> _Fill:
     """Take households in rank order until a limit would be broken (see the module docstring)."""
+    campaign_id, budget, max_size = limits.campaign_id, limits.budget, limits.max_size
+    liability_cap, per_coupon, config = limits.liability_cap, limits.per_coupon, limits.config
     fill = _Fill()
     tracker = RiskTracker.start(budget) if budget is not None and budget > 0 else None
     for candidate, d, cost, value in ranked:
@@ -258,9 +263,9 @@ def allocate(
         and config.liability_multiple is not None and budget is not None
         else None
     )
-    limits = {"campaign_id": campaign_id, "budget": budget, "max_size": max_size,
-              "liability_cap": liability_cap, "per_coupon": per_coupon, "config": config}
-    fill = _fill(ranked, **limits)  # type: ignore[arg-type]
+    limits = _Limits(campaign_id=campaign_id, budget=budget, max_size=max_size,
+                     liability_cap=liability_cap, per_coupon=per_coupon, config=config)
+    fill = _fill(ranked, limits)
     result = Allocation(
         recipients=fill.recipients, expected_cost=fill.expected_cost,
         expected_redemptions=fill.expected_redemptions, expected_value=fill.expected_value,
@@ -280,17 +285,17 @@ def allocate(
 
 
 def _lift(
-    ranked: list[tuple[Candidate, float, float, float]], fill: _Fill, limits: dict[str, object]
+    ranked: list[tuple[Candidate, float, float, float]], fill: _Fill, limits: _Limits
 ) -> dict[str, float]:
     """How far the cut would go without the limit that ended it (nothing for budget/audience)."""
     if fill.stopped_by == "max_size":
-        unlimited = _fill(ranked, **{**limits, "max_size": None})  # type: ignore[arg-type]
+        unlimited = _fill(ranked, replace(limits, max_size=None))
         return {"size": float(len(unlimited.recipients))}
     if fill.stopped_by == "liability":
-        unlimited = _fill(ranked, **{**limits, "liability_cap": None})  # type: ignore[arg-type]
+        unlimited = _fill(ranked, replace(limits, liability_cap=None))
         size = len(unlimited.recipients)
-        liability_cap = limits["liability_cap"]
-        if not size or not isinstance(liability_cap, float | int):
+        liability_cap = limits.liability_cap
+        if not size or liability_cap is None:
             return {}
         cap = math.floor(liability_cap / size * 2) / 2  # a half-dollar step a POS can apply
         if cap <= 0:

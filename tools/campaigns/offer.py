@@ -60,7 +60,7 @@ class Offer(BaseModel):
         return not self.departments and not self.categories
 
     def discount_on(self, spend: float) -> float:
-        """Dollars one redemption on `spend` in scope takes: the amount, or the percent up to the cap."""
+        """Dollars one redemption on `spend` takes: the amount, or the percent up to the cap."""
         if self.kind == "amount_off":
             return float(self.value)
         discount = self.value / 100.0 * spend

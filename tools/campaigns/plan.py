@@ -7,7 +7,6 @@ from typing import Any, Literal
 from coupondesk.tools.campaigns.offer import Offer
 from pydantic import BaseModel, Field
 
-
 BudgetMode = Literal["service", "export_only"]
 """Where a campaign's budget is enforced (campaigns.budget_mode): "service", the redemption
 service refuses a redemption past the budget; "export_only", codes are redeemed elsewhere."""
