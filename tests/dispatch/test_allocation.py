@@ -160,5 +160,19 @@ def test_stopped_by_names_the_limit(
     assert text.startswith(opening), text
     if stopped_by == "liability":
         assert f"cap would allow {int(cut.lift['size']):,}" in text
-    if stopped_by == "max_size":
-        assert f"the budget would allow {int(cut.lift['size']):,}" in text
+    if stopped_by == "max_size":  # without the limit all 500 fit: the audience is the limit
+        assert f"every eligible household would be in the cut ({int(cut.lift['size']):,}" in text
+
+
+def test_a_size_limit_short_of_everyone_says_the_audience_is_the_real_limit() -> None:
+    from coupondesk.tools.campaigns.stop_reason import describe_stop
+
+    config = AllocationConfig(holdout_share=0.0, worst_case_per_coupon=15.0)
+    cut = allocate(_candidates(60), PCT, campaign_id=1, budget=10_000.0, max_size=50,
+                   config=config)
+    assert cut.stopped_by == "max_size" and cut.lift["everyone"] == 1.0
+    assert cut.lift["size"] == 60
+    text = describe_stop(stopped_by="max_size", recipients=50, eligible=60, holdout=0,
+                         expected_cost=cut.expected_cost, budget=10_000.0, lift=cut.lift,
+                         requested_size=None, policy_size=50)
+    assert "without it every eligible household would be in the cut (60" in text

@@ -115,8 +115,9 @@ class Allocation:
     binding: str = ""
     """With stopped_by "budget": "expected_cost" or "refusal_risk", whichever ended it."""
     lift: dict[str, float] = field(default_factory=dict)
-    """What the cut would reach without the limit that ended it: "size" (recipients) and,
-    for the worst-case rule, "cap" (the per-coupon cap that would allow that size)."""
+    """What the cut would reach without the limit that ended it: "size" (recipients), for the
+    size limit its "cost" and "everyone" (1 when it would hold every eligible household), for
+    the worst-case rule "cap" (the per-coupon cap that would allow that size)."""
     gain_curve: list[dict[str, float]] = field(default_factory=list)
     """Cumulative expected redemptions and cost against audience size over the whole ranking."""
 
@@ -290,7 +291,11 @@ def _lift(
     """How far the cut would go without the limit that ended it (nothing for budget/audience)."""
     if fill.stopped_by == "max_size":
         unlimited = _fill(ranked, replace(limits, max_size=None))
-        return {"size": float(len(unlimited.recipients))}
+        lift = {"size": float(len(unlimited.recipients)),
+                "cost": round(unlimited.expected_cost, 2)}
+        if unlimited.stopped_by == "audience":
+            lift["everyone"] = 1.0
+        return lift
     if fill.stopped_by == "liability":
         unlimited = _fill(ranked, replace(limits, liability_cap=None))
         size = len(unlimited.recipients)

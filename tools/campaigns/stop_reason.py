@@ -62,7 +62,12 @@ def describe_stop(
         else:
             which = f"the policy's audience maximum ({policy_size or recipients:,})"
         text = f"{which} ends the cut at {n}; expected cost {spent}"
-        if "size" in lift and int(lift["size"]) > recipients:
+        if lift.get("everyone"):
+            text += (f"; without it every eligible household would be in the cut "
+                     f"({int(lift['size']):,} + the control group) at an expected "
+                     f"{_money(lift.get('cost', 0.0))}: the audience, not the budget, is the "
+                     "real limit")
+        elif "size" in lift and int(lift["size"]) > recipients:
             text += f"; without it the budget would allow {int(lift['size']):,}"
         return text
     if stopped_by == "audience":
