@@ -13,6 +13,8 @@ COMMAND_MODULES = (
     "coupondesk.commands.guardrails",
     "coupondesk.commands.campaigns",
     "coupondesk.commands.plan",
+    "coupondesk.commands.service",
+    "coupondesk.commands.export",
 )
 
 
