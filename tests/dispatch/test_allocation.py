@@ -97,13 +97,18 @@ def test_gain_curve_marks_the_cut() -> None:
     n=st.integers(min_value=0, max_value=400),
 )
 def test_limits_always_hold(budget: float, max_size: int | None, n: int) -> None:
-    config = AllocationConfig(holdout_share=0.1, liability_multiple=3.0)
-    result = allocate(_candidates(n), AMT, campaign_id=3, budget=budget, max_size=max_size,
-                      config=config)
-    assert result.expected_cost <= budget + 1e-9
-    if max_size is not None:
-        assert len(result.recipients) <= max_size
-    assert result.worst_case_liability <= 3.0 * budget + 1e-9
+    for mode in ("export_only", "service"):
+        config = AllocationConfig(holdout_share=0.1, liability_multiple=3.0,
+                                  budget_mode=mode)  # type: ignore[arg-type]
+        result = allocate(_candidates(n), AMT, campaign_id=3, budget=budget,
+                          max_size=max_size, config=config)
+        assert result.expected_cost <= budget + 1e-9
+        if max_size is not None:
+            assert len(result.recipients) <= max_size
+        if mode == "export_only":
+            assert result.worst_case_liability <= 3.0 * budget + 1e-9
+        else:  # enforced at redemption: the chance of passing the budget, not the worst case
+            assert result.refusal_risk is not None and result.refusal_risk <= 0.05 + 1e-12
 
 
 def test_in_holdout_zero_share() -> None:
