@@ -17,6 +17,7 @@ from coupondesk.agent.state import CampaignState, Event
 from coupondesk.tools.campaigns.allocation import AllocationConfig, Candidate, allocate
 from coupondesk.tools.campaigns.plan import CampaignPlan
 from coupondesk.tools.campaigns.proposal import AllocationSummary, CopyVariant, Proposal
+from coupondesk.tools.policy.quantities import format_number
 from coupondesk.tools.policy.verdict import Violation
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -221,6 +222,8 @@ def allocation_config(ctx: AgentContext, parsed: CampaignPlan) -> AllocationConf
         liability_multiple=ctx.policy.budget.liability_multiple,
         worst_case_per_coupon=max_discount_per_coupon(parsed.offer, ctx.policy),
         holdout_share=parsed.holdout_share,
+        budget_mode=parsed.budget_mode or ctx.policy.budget.default_mode,
+        refusal_risk=ctx.policy.budget.refusal_risk,
         rank_by="past_spend" if parsed.audience.top_spenders else "value_per_cost",
     )
 
@@ -248,7 +251,10 @@ def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Upd
     message = (
         f"{len(result.recipients):,} recipients + {len(result.holdout):,} holdout; expected "
         f"{result.expected_redemptions:,.0f} redemptions costing {cost}"
-        f"{budget} (stopped by {result.stopped_by})"
+        f"{budget} (stopped by {result.stopped_by}"
+        + (f"; P(redeemed discount > budget) {result.refusal_risk:.1%}"
+           if result.refusal_risk is not None and parsed.budget is not None else "")
+        + ")"
     )
     return {
         "allocation": {
@@ -260,6 +266,12 @@ def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Upd
             "worst_case_liability": result.worst_case_liability,
             "eligible": result.eligible,
             "stopped_by": result.stopped_by,
+            "binding": result.binding,
+            "budget_mode": result.budget_mode,
+            "refusal_risk": result.refusal_risk,
+            "worst_case_per_coupon": result.worst_case_per_coupon,
+            "lift": result.lift,
+            "max_size": max_size,
             "gain_curve": result.gain_curve,
         },
         "events": [_event(runtime, "allocate", message)],
@@ -406,10 +418,16 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
         return Proposal.blocked(
             campaign_id=state["campaign_id"], plan=parsed, violations=offer_violations,
             valid_from=ctx.today, allocation=allocation, audience_description=description,
+            budget_mode=parsed.budget_mode or ctx.policy.budget.default_mode,
             segment_summary=summary, approvals_required=2 if two else 1,
             timings=dict(state.get("timings", {})),
         )
+    mode = parsed.budget_mode or ctx.policy.budget.default_mode
     config = allocation_config(ctx, parsed)
+    stored_figures: dict[str, Any] = dict(stored) if stored else {}
+    notes = [budget_mode_note(mode, parsed, ctx, stored_figures)]
+    if timing and timing["note"]:
+        notes.append(timing["note"])
     pricing = (
         f"pricing: gross margin {config.margin_rate:.0%}, {money(config.send_cost)} to send "
         f"a coupon; {parsed.holdout_share:.0%} of the cut held out as a control group"
@@ -420,9 +438,56 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
         violations=[Violation(**v) for v in state.get("violations", [])],
         valid_from=ctx.today, audience_description=description, segment_summary=summary,
         approvals_required=2 if two else 1, pricing=pricing,
-        send_timing="per_household" if timed else "at_once",
-        timing_note=timing["note"] if timing else None,
+        send_timing="per_household" if timed else "at_once", notes=notes,
+        budget_mode=mode, refusal_risk=stored_figures.get("refusal_risk"),
+        stopped_by=str(stored_figures.get("stopped_by", "")),
+        stopped_by_text=stop_sentence(parsed, ctx, stored_figures, len(allocation.recipients)),
         timings=dict(state.get("timings", {})),
+    )
+
+
+def budget_mode_note(
+    mode: str, parsed: CampaignPlan, ctx: AgentContext, allocation: dict[str, Any]
+) -> str:
+    """Which budget rule applies, with the refusal figure (listed under the assumptions)."""
+    said = "the request says so" if parsed.budget_mode else "policy default"
+    risk = allocation.get("refusal_risk")
+    figure = (
+        f"; P(redeemed discount > budget) = {risk:.1%} for this cut (exact Poisson-binomial over "
+        "each household's P(redeem) and expected discount)" if risk is not None else ""
+    )
+    if mode == "service":
+        return (f"budget enforced at redemption by the coupondesk service ({said}): a redemption "
+                f"past the budget is refused, so the cut is sized on expected cost keeping "
+                f"P(redeemed discount > budget) <= {ctx.policy.budget.refusal_risk:.0%}{figure}; "
+                "say \"export only\" when the codes are redeemed elsewhere")
+    multiple = format_number(ctx.policy.budget.liability_multiple)
+    return (f"export-only budget ({said}): the codes are redeemed outside coupondesk, so the "
+            f"worst-case rule applies (recipients x the largest discount <= {multiple} x the "
+            f"budget){figure}")
+
+
+def stop_sentence(
+    parsed: CampaignPlan, ctx: AgentContext, allocation: dict[str, Any], recipients: int
+) -> str:
+    """What ended the cut, in words (tools.campaigns.stop_reason)."""
+    from coupondesk.tools.campaigns.stop_reason import describe_stop
+
+    return describe_stop(
+        stopped_by=str(allocation.get("stopped_by", "")),
+        recipients=recipients,
+        eligible=int(allocation.get("eligible", 0)),
+        holdout=len(allocation.get("holdout", [])),
+        expected_cost=float(allocation.get("expected_cost", 0.0)),
+        budget=parsed.budget,
+        binding=str(allocation.get("binding", "")),
+        refusal_risk=allocation.get("refusal_risk"),
+        risk_limit=ctx.policy.budget.refusal_risk,
+        lift=dict(allocation.get("lift") or {}),
+        per_coupon=float(allocation.get("worst_case_per_coupon", 0.0)),
+        liability_multiple=ctx.policy.budget.liability_multiple,
+        requested_size=parsed.audience.max_size,
+        policy_size=ctx.policy.audience.max_size,
     )
 
 

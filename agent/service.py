@@ -207,11 +207,12 @@ class CampaignDesk:
         self, request: str, *, operator: str | None = None, on_event: EventSink | None = None
     ) -> Proposal:
         """Plan, score, allocate, draft and check a campaign; stops at the approval point."""
-        from coupondesk.agent.planning.planner import clean_request
+        from coupondesk.agent.planning.planner import clean_request, precheck_request
         from coupondesk.tools.campaigns.records import create_campaign
 
         self.ensure_ready()
         clean_request(request)  # bad input is refused before the campaign row exists
+        precheck_request(request, self.policy)
         request = request.strip()
         who = self.operator_name(operator)
         self._ensure_models()

@@ -179,3 +179,11 @@ ZH_WINDOW_WORDS = {"半年": "6个月", "上月": "1个月", "上个月": "1个�
                     "一個季度": "3个月", "個季度": "3个月"}
 """Windows coupondesk.tools.policy.quantities does not read as durations, rewritten as ones
 it does."""
+
+EXPORT_ONLY = re.compile(
+    r"(?<![a-z])(?:export[\s-]only|redeemed\s+(?:outside|elsewhere|in\s+another\s+system)|"
+    r"not\s+(?:redeemed\s+)?through\s+(?:the|our|this)\s+(?:redemption\s+)?service)(?![a-z])"
+    r"|仅导出|只导出|外部核销",
+    re.IGNORECASE,
+)
+"""The codes are redeemed outside coupondesk's service (budget_mode export_only)."""

@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from coupondesk.agent.planning import markers
 from coupondesk.tools.campaigns.offer import OfferKind
 from coupondesk.tools.campaigns.plan import PlanIssue
 from coupondesk.tools.language import Language, detect_language
+from coupondesk.tools.policy.copy_scan import is_cap_amount
 from coupondesk.tools.policy.quantities import (
     Claim,
     find_claims,
@@ -43,6 +45,7 @@ FIELD_LABELS: dict[str, str] = {
     "offer.kind": "Discount",
     "offer.min_spend": "Minimum spend",
     "offer.valid_days": "Validity",
+    "offer.max_discount": "Discount cap",
     "offer.scope": "Offer scope",
     "budget": "Budget",
     "audience.max_size": "Audience size",
@@ -85,7 +88,11 @@ class RequestFacts:
     min_spend: float | None = None
     no_minimum: bool = False
     valid_days: int | None = None
+    max_discount: float | None = None
+    """Cap on one redemption of a percent offer ("up to $5", 最多减5美元)."""
     budget: float | None = None
+    budget_mode: Literal["service", "export_only"] | None = None
+    """"export only": the codes are redeemed outside coupondesk's redemption service."""
     lapsed_days: int | None = None
     active_days: int | None = None
     audience_min_spend: float | None = None
@@ -111,6 +118,7 @@ class RequestFacts:
         names = {
             "offer.kind": self.offer_kind, "offer.value": self.offer_value,
             "offer.valid_days": self.valid_days, "budget": self.budget,
+            "offer.max_discount": self.max_discount, "budget_mode": self.budget_mode,
             "audience.lapsed_days": self.lapsed_days, "audience.active_days": self.active_days,
             "audience.min_spend": self.audience_min_spend, "audience.max_size": self.max_size,
             "audience.spend_window_days": self.spend_window_days,
@@ -238,8 +246,27 @@ class _Reader:
         self.discounts.append(("percent_off", claim.value, claim))
         self.facts.offer_spans.append(claim.span)
 
+    def _cap(self, claim: Claim, ctx: _Context) -> bool:
+        """"up to $5", "max $5 off", "capped at $5", 最多减5美元: the cap of a percent offer."""
+        if claim.value is None or markers.BUDGET_LEFT.search(ctx.left):
+            return False
+        if not is_cap_amount(self.text, claim.span):
+            return False
+        if self.facts.max_discount is not None and self.facts.max_discount != claim.value:
+            self.facts.asks.append(Ask(
+                "offer.max_discount",
+                f"Discount cap: the request states ${format_number(self.facts.max_discount)} and "
+                f"\"{claim.raw}\"; which is the most one coupon may take off?",
+            ))
+            return True
+        self.facts.max_discount = claim.value
+        self.facts.offer_spans.append(claim.span)
+        return True
+
     def _on_amount_off(self, claim: Claim, ctx: _Context) -> None:
         self._keep(claim)
+        if self._cap(claim, ctx):
+            return
         if claim.value is not None and not self._is_old_value(ctx):
             self.discounts.append(("amount_off", claim.value, claim))
             self.facts.offer_spans.append(claim.span)
@@ -296,7 +323,7 @@ class _Reader:
     def _on_money(self, claim: Claim, ctx: _Context) -> None:
         """An amount the quantity scanner left unplaced: read its role from the request's words."""
         self._keep(claim)
-        if claim.value is None or self._is_old_value(ctx):
+        if claim.value is None or self._is_old_value(ctx) or self._cap(claim, ctx):
             return
         if (markers.BUDGET_LEFT.search(ctx.left) or markers.BUDGET_RIGHT.match(ctx.right)
                 or self._spend_cap(ctx)):
@@ -541,6 +568,8 @@ class _Reader:
             facts.top_spenders = True
         if facts.lapsed_days is None and markers.LAPSED_WORDS.search(self.text):
             facts.lapsed_mentioned = True
+        if markers.EXPORT_ONLY.search(self.text):
+            facts.budget_mode = "export_only"
 
 
 def read_request(text: str) -> RequestFacts:

@@ -31,6 +31,7 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, PlanIssue
 from coupondesk.tools.errors import BadInputError
 from coupondesk.tools.llm import ChatModel
+from coupondesk.tools.policy.quantities import format_number
 from coupondesk.tools.policy.rules import Policy
 from coupondesk.tools.queries.segments import DEFAULT_SPEND_WINDOW_DAYS
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ DEFAULT_NOTES: dict[str, str] = {
     "offer.valid_days": "no validity given",
     "offer.scope": "the request names no product",
     "audience.spend_window_days": "spend measured over the last",
+    "offer.max_discount": "no cap given",
 }
 """How each default's assumption starts, so a revision that sets the field retires it."""
 MAX_REQUEST_CHARS = 2000
@@ -197,8 +199,38 @@ def _offer(facts: RequestFacts, scope: tuple[list[str], list[str]], policy: Poli
     if facts.no_minimum:
         found.note("no minimum spend (the request says so)")
     departments, categories = scope
-    return Offer(kind=kind, value=value, min_spend=min_spend, valid_days=valid_days,
-                 departments=departments, categories=categories)
+    offer = Offer(kind=kind, value=value, min_spend=min_spend, valid_days=valid_days,
+                  departments=departments, categories=categories)
+    return settle_cap(offer, facts.max_discount, policy, found)
+
+
+def settle_cap(offer: Offer, stated: float | None, policy: Policy, found: Findings) -> Offer:
+    """The offer with its cap: the stated one, else the policy default for a percent offer.
+
+    A cap on an amount off is refused (it is its own cap); a default cap that would not bind
+    (the offer can never take that much) is not applied.
+    """
+    from coupondesk.tools.policy.guardrails import uncapped_discount_per_coupon
+
+    if offer.kind == "amount_off":
+        if stated is not None:
+            found.issue("max_discount", "offer.max_discount: a cap applies only to a percent "
+                                        f"off; ${format_number(offer.value)} off is its own cap")
+        return offer.model_copy(update={"max_discount": None})
+    if stated is not None and stated <= 0:
+        found.issue("max_discount", f"offer.max_discount: the cap must be a positive amount, not "
+                                    f"${format_number(stated)}")
+        return offer.model_copy(update={"max_discount": None})
+    if stated is not None:
+        return offer.model_copy(update={"max_discount": stated})
+    if offer.max_discount is not None or offer.value <= 0:
+        return offer
+    default = policy.offer.default_max_discount
+    if default is None or default >= uncapped_discount_per_coupon(offer, policy):
+        return offer
+    found.note(f"no cap given: at most ${format_number(default)} off per coupon (policy "
+               f"default; say \"up to $N\" to change)")
+    return offer.model_copy(update={"max_discount": default})
 
 
 def note_demographics(demographics: DemographicReading, found: Findings) -> None:
@@ -258,6 +290,14 @@ def review_plan(plan: CampaignPlan, policy: Policy) -> Findings:
     elif plan.budget > policy.budget.max_budget:
         found.issue("budget_max", f"budget ${plan.budget:,.0f} is above the policy cap of "
                                   f"${policy.budget.max_budget:,.0f}")
+    from coupondesk.tools.policy.guardrails import budget_problem, cap_problem
+
+    cap = cap_problem(plan.offer, policy)
+    if cap is not None:
+        found.issue("max_discount", cap)
+    below = budget_problem(plan.offer, plan.budget, policy)
+    if below is not None:
+        found.issue("budget_below_coupon", below)
     size = plan.audience.max_size
     if size is not None and size > policy.audience.max_size:
         found.issue("audience_max", f"{size:,} households is above the policy's maximum of "
@@ -268,7 +308,18 @@ def review_plan(plan: CampaignPlan, policy: Policy) -> Findings:
     return found
 
 
-_REVIEW_RULES = frozenset({"offer_missing", "budget_max", "audience_max", "audience_min"})
+_REVIEW_RULES = frozenset({"offer_missing", "budget_max", "audience_max", "audience_min",
+                           "max_discount", "budget_below_coupon"})
+BAD_INPUT_RULES = frozenset({"max_discount", "budget_below_coupon"})
+"""Plan issues that are bad input (a cap or budget that cannot be meant): `plan` and `propose`
+refuse them with one line naming the field and write nothing; a revision shows them."""
+
+
+def refuse_bad_terms(plan: CampaignPlan) -> None:
+    """Raise the first bad-input issue of a plan as a one-line BadInputError."""
+    for issue in plan.errors:
+        if issue.rule in BAD_INPUT_RULES:
+            raise BadInputError(issue.message)
 
 
 def finish(plan: CampaignPlan, policy: Policy, found: Findings) -> CampaignPlan:
@@ -276,7 +327,8 @@ def finish(plan: CampaignPlan, policy: Policy, found: Findings) -> CampaignPlan:
     keeps what its revision did not answer), the reader's, and a fresh review's."""
     errors: list[PlanIssue] = []
     for issue in [*plan.errors, *found.issues]:
-        if issue.rule not in _REVIEW_RULES and issue not in errors:
+        stale = issue.rule in _REVIEW_RULES and issue not in found.issues
+        if not stale and issue not in errors:
             errors.append(issue)
     review = review_plan(plan.model_copy(update={"errors": errors}), policy)
     questions = [*plan.questions, *(a.text for a in found.asks), *(a.text for a in review.asks)]
@@ -408,7 +460,27 @@ def plan_request(
         offer=offer,
         audience=_audience(facts, scopes, demographics, found, policy),
         budget=facts.budget,
+        budget_mode=facts.budget_mode,
         language=facts.language,
         send_timing=read_send_timing(text),
     )
-    return finish(plan, policy, found)
+    planned = finish(plan, policy, found)
+    refuse_bad_terms(planned)
+    return planned
+
+
+def precheck_request(request: str, policy: Policy) -> None:
+    """Refuse a request whose cap or budget is bad input before anything is written.
+
+    Reads only the request's numbers (no database): the cap against the discount, the budget
+    against one coupon's discount, with the same rules plan_request applies.
+    """
+    facts = read_request(clean_request(request))
+    if facts.offer_value is None:
+        return
+    found = Findings()
+    offer = Offer(kind=facts.offer_kind or "percent_off", value=facts.offer_value,
+                  min_spend=None if facts.no_minimum else facts.min_spend, valid_days=7)
+    offer = settle_cap(offer, facts.max_discount, policy, found)
+    plan = CampaignPlan(offer=offer, budget=facts.budget)
+    refuse_bad_terms(finish(plan, policy, found))

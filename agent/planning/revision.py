@@ -26,6 +26,7 @@ from coupondesk.agent.planning.planner import (
     finish,
     note_demographics,
     resolve_scopes,
+    settle_cap,
 )
 from coupondesk.agent.planning.scope_phrases import find_scope_phrases
 from coupondesk.agent.planning.scope_resolution import ScopeResolver
@@ -87,16 +88,22 @@ def _updates_from_facts(facts: RequestFacts, plan: CampaignPlan) -> dict[str, An
         "audience.max_size": facts.max_size,
     }
     updates.update({name: value for name, value in simple.items() if value is not None})
+    if facts.max_discount is not None:
+        updates["offer.max_discount"] = facts.max_discount
+    if facts.budget_mode is not None:
+        updates["budget_mode"] = facts.budget_mode
     if facts.top_spenders and not plan.audience.top_spenders:
         updates["audience.top_spenders"] = True
     return updates
 
 
-def _apply(plan: CampaignPlan, updates: dict[str, Any]) -> tuple[CampaignPlan, list[str]]:
-    """The plan with the updates, and "field old -> new" for each value that changed."""
+def _apply(
+    plan: CampaignPlan, updates: dict[str, Any]
+) -> tuple[CampaignPlan, list[str], float | None]:
+    """The plan with the updates, "field old -> new" for each change, and the cap to keep."""
     offer = plan.offer.model_dump()
     audience = plan.audience.model_dump()
-    top = {"budget": plan.budget}
+    top: dict[str, Any] = {"budget": plan.budget, "budget_mode": plan.budget_mode}
     changed: list[str] = []
     for name, value in updates.items():
         section, _, key = name.partition(".")
@@ -105,11 +112,16 @@ def _apply(plan: CampaignPlan, updates: dict[str, Any]) -> tuple[CampaignPlan, l
         if target.get(key) != value:
             changed.append(f"{name} {_show(target.get(key))} -> {_show(value)}")
             target[key] = value
+    cap = offer.pop("max_discount", None)
+    if offer["kind"] != plan.offer.kind and "offer.max_discount" not in updates:
+        cap = None  # a new kind starts without the old cap (settle_cap may add the default)
+    revised = type(plan.offer).model_validate(offer)
     return plan.model_copy(update={
-        "offer": type(plan.offer).model_validate(offer),
+        "offer": revised,
         "audience": Audience.model_validate(audience),
         "budget": top["budget"],
-    }), changed
+        "budget_mode": top["budget_mode"],
+    }), changed, cap
 
 
 def revise_plan(
@@ -156,7 +168,11 @@ def revise_plan(
             updates.get("audience.lapsed_days", plan.audience.lapsed_days) is not None
         )
 
-    revised, changed = _apply(plan, updates)
+    revised, changed, cap = _apply(plan, updates)
+    stated_cap = cap if cap is not None and "offer.max_discount" in updates else None
+    revised = revised.model_copy(update={"offer": settle_cap(
+        revised.offer.model_copy(update={"max_discount": None if stated_cap else cap}),
+        stated_cap, policy, found)})
     fields = set(updates)
     if {"offer.departments", "offer.categories"} & fields:
         fields.add("offer.scope")

@@ -43,6 +43,8 @@ def _print_proposal(proposal: Any, *, as_json: bool) -> None:
         f"  cost       expected ${doc['expected_cost']:,.2f}{budget}; worst case "
         f"${doc['worst_case_liability']:,.2f}; {doc['expected_redemptions']:.0f} redemptions"
     )
+    if doc.get("stopped_by_text"):
+        click.echo(f"  cut        {doc['stopped_by_text']}")
     for assumption in doc["assumptions"]:
         click.echo(f"  assumes    {assumption}")
     for question in doc["questions"]:

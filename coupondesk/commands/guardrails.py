@@ -55,10 +55,13 @@ def _report(verdict: Verdict, *, as_json: bool, subject: str) -> None:
 def check_offer_cmd(settings: Settings, offer_json: str, as_json: bool) -> None:
     """Check OFFER_JSON (JSON text, @file or -) against the discount policy."""
     from coupondesk.tools.campaigns.offer import parse_offer_json
-    from coupondesk.tools.policy.guardrails import check_offer
+    from coupondesk.tools.policy.guardrails import cap_problem, check_offer
 
     offer = parse_offer_json(_read_offer_argument(offer_json))
     policy = settings.guardrails.load_policy()
+    problem = cap_problem(offer, policy)
+    if problem is not None:
+        raise BadInputError(problem)
     _report(check_offer(offer, policy), as_json=as_json, subject="offer")
 
 

@@ -43,8 +43,10 @@ def test_plan_has_the_contract_keys(cli_env: str) -> None:
         "valid_days": 7,
         "departments": [],
         "categories": ["SOUP"],
+        "max_discount": 5.0,
     }
     assert plan["audience"]["lapsed_days"] == 20 and plan["budget"] == 300
+    assert any(a.startswith("no cap given: at most $5 off") for a in plan["assumptions"])
 
 
 def test_propose_approve_show(cli_env: str) -> None:
@@ -198,3 +200,47 @@ def test_odd_input_is_one_line_without_models(
     assert result.exit_code == code and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0]
+
+
+ISSUE_REQUESTS = [
+    ("15% off coffee for households active in the last 60 days, budget $300, valid 7 days", 300),
+    ("$2 off frozen pizza for households that haven't shopped in 14 days, budget $150", 150),
+    ("10% off cheese for all households, budget $200", 200),
+]
+
+
+@pytest.mark.parametrize(("request_text", "budget"), ISSUE_REQUESTS)
+def test_the_issue_requests_spend_the_budget_or_reach_everyone(
+    cli_env: str, request_text: str, budget: float
+) -> None:
+    """Issue 18: each spends >= 85% of its budget in expected cost, or reaches every eligible
+    household and says so; the worst-case rule no longer ends a service-mode cut."""
+    proposal = doc(run("propose", request_text, "--json"))
+    assert proposal["budget"] == budget and proposal["budget_mode"] == "service"
+    assert proposal["stopped_by"] in {"budget", "audience", "max_size"}
+    assert proposal["refusal_risk"] is not None and proposal["refusal_risk"] <= 0.05
+    if proposal["stopped_by"] == "audience":
+        assert proposal["audience_size"] + proposal["holdout_size"] == proposal["eligible_size"]
+        assert proposal["stopped_by_text"].startswith("every eligible household is in the cut")
+    else:
+        assert proposal["expected_cost"] >= 0.85 * budget, proposal["stopped_by_text"]
+    assert proposal["expected_cost"] <= budget
+
+
+@pytest.mark.parametrize(
+    ("request_text", "field"),
+    [
+        ("15% off coffee, up to $20, for coffee buyers, budget $300", "offer.max_discount"),
+        ("$2 off frozen pizza, max $2 off, for lapsed households, budget $150",
+         "offer.max_discount"),
+        ("$2 off frozen pizza for lapsed households, budget $1", "budget"),
+    ],
+)
+def test_propose_refuses_a_bad_cap_or_budget_and_writes_nothing(
+    cli_env: str, request_text: str, field: str
+) -> None:
+    result = CliRunner().invoke(main, ["propose", request_text, "--json"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert result.stderr.startswith(f"coupondesk: {field}: ")
+    assert result.stderr.count("\n") == 1
+    assert doc(run("campaigns", "--json")) in ([], {"campaigns": []})

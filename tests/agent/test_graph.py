@@ -199,22 +199,48 @@ def test_oversized_request_writes_nothing(fresh_db_url: str, isolated_home: Path
     assert desk.campaigns() == []
 
 
-def test_the_cut_respects_the_policys_liability_limit(
+def test_an_export_only_cut_respects_the_policys_liability_limit(
     fresh_db_url: str, isolated_home: Path
 ) -> None:
     """Allocation and the policy check count the worst case the same way, so a cut that the
     budget allows is trimmed to the liability limit instead of being proposed blocked."""
+    from coupondesk.tools.policy.guardrails import max_discount_per_coupon
+
+    desk = make_desk(fresh_db_url, isolated_home)
+    proposal = desk.propose(
+        "10% off soup to households that bought anything in the last 60 days, budget $200, "
+        "valid 7 days, export only"
+    )
+    limit = desk.policy.budget.liability_multiple * 200
+    per_coupon = max_discount_per_coupon(proposal.plan.offer, desk.policy)
+    assert per_coupon == desk.policy.offer.default_max_discount  # the default cap bounds it
+    assert proposal.budget_mode == "export_only"
+    assert "plan.liability" not in {v.rule for v in proposal.violations}
+    assert 0 < proposal.worst_case_liability <= limit
+    assert proposal.audience_size == int(limit // per_coupon)
+    assert proposal.stopped_by == "liability"
+    assert proposal.stopped_by_text.startswith(
+        f"the worst-case rule ends the cut at {proposal.audience_size:,} households")
+    document = proposal.to_cli_json()
+    assert document["stopped_by"] == "liability" and document["budget_mode"] == "export_only"
+
+
+def test_a_service_cut_is_sized_on_expected_cost(fresh_db_url: str, isolated_home: Path) -> None:
+    """Redeemed through the service (the default), the worst case no longer ends the cut: the
+    budget does, keeping the chance of a refused redemption within the policy's limit."""
     desk = make_desk(fresh_db_url, isolated_home)
     proposal = desk.propose(
         "10% off soup to households that bought anything in the last 60 days, budget $200, "
         "valid 7 days"
     )
-    limit = desk.policy.budget.liability_multiple * 200
-    assert "plan.liability" not in {v.rule for v in proposal.violations}
-    assert 0 < proposal.worst_case_liability <= limit
-    assert proposal.audience_size == int(
-        limit // (desk.policy.budget.percent_liability_basket * 10 / 100)
-    )
+    assert proposal.budget_mode == "service"
+    assert proposal.stopped_by in {"budget", "max_size", "audience"}
+    assert proposal.refusal_risk is not None
+    assert proposal.refusal_risk <= desk.policy.budget.refusal_risk
+    assert proposal.expected_cost <= 200
+    assert any(a.startswith("budget enforced at redemption") and "P(redeemed discount > budget)"
+               in a for a in proposal.assumptions)
+    assert proposal.to_cli_json()["stopped_by"] == proposal.stopped_by
 
 
 class FlakyScorer(ScriptedScorer):

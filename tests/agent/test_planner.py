@@ -606,3 +606,74 @@ def test_a_shopper_noun_is_not_a_demographic(plan_of: PlanOf) -> None:
     plan = plan_of("$2 off baby food for parents who bought diapers, budget $500, valid 7 days")
     assert plan.audience.demographics is None
     assert "DIAPERS & DISPOSABLES" in plan.audience.categories
+
+
+# --------------------------------------------------------------------------- discount caps
+
+CAP_PHRASES = [
+    "15% off coffee, up to $5, for coffee buyers, budget $300, valid 7 days",
+    "15% off coffee, max $5 off, for coffee buyers, budget $300, valid 7 days",
+    "15% off coffee capped at $5 for coffee buyers, budget $300, valid 7 days",
+    "15% off coffee ($5 max) for coffee buyers, budget $300, valid 7 days",
+    "给买过咖啡的用户发咖啡85折券，最多减5美元，预算300元，有效期7天",
+    "给买过咖啡的用户发咖啡85折券，最高减5元，预算300元，有效期7天",
+]
+
+
+@pytest.mark.parametrize("request_text", CAP_PHRASES)
+def test_a_stated_cap_is_read_in_either_language(plan_of: PlanOf, request_text: str) -> None:
+    plan = plan_of(request_text)
+    assert (plan.offer.kind, plan.offer.value, plan.offer.max_discount) == ("percent_off", 15, 5)
+    assert plan.budget == 300 and plan.errors == [] and plan.questions == []
+    assert not any(a.startswith("no cap given") for a in plan.assumptions)
+
+
+def test_a_percent_offer_without_a_cap_gets_the_policy_default_and_says_so(
+    plan_of: PlanOf, policy: Policy
+) -> None:
+    plan = plan_of("15% off coffee for households active in the last 60 days, budget $300")
+    assert plan.offer.max_discount == policy.offer.default_max_discount == 5
+    assert any(a.startswith("no cap given: at most $5 off") for a in plan.assumptions)
+    amount = plan_of("$2 off frozen pizza for households lapsed 14 days, budget $150")
+    assert amount.offer.max_discount is None
+    small = plan_of("2% off coffee for coffee buyers, budget $300")  # worst case $2 < $5
+    assert small.offer.max_discount is None
+
+
+@pytest.mark.parametrize(
+    ("request_text", "field"),
+    [
+        ("15% off coffee, up to $0, budget $300, valid 7 days", "offer.max_discount"),
+        ("15% off coffee, up to $20, budget $300, valid 7 days", "offer.max_discount"),
+        ("$2 off coffee, max $2 off, budget $300, valid 7 days", "offer.max_discount"),
+        ("$2 off frozen pizza for lapsed households, budget $1, valid 7 days", "budget"),
+        ("15% off coffee, up to $5, budget $4, valid 7 days", "budget"),
+    ],
+)
+def test_a_bad_cap_or_budget_is_refused_in_one_line(
+    session: Session, policy: Policy, today: date, request_text: str, field: str
+) -> None:
+    from coupondesk.agent.planning.planner import precheck_request
+    from coupondesk.tools.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=rf"^{field}: ") as raised:
+        plan_request(request_text, session=session, policy=policy, today=today)
+    assert "\n" not in raised.value.message
+    with pytest.raises(BadInputError, match=rf"^{field}: "):
+        precheck_request(request_text, policy)
+
+
+def test_a_revision_sets_drops_and_keeps_the_cap(
+    plan_of: PlanOf, session: Session, policy: Policy
+) -> None:
+    plan = plan_of("15% off coffee, up to $4, for coffee buyers, budget $300, valid 7 days")
+    assert revise_plan(plan, "make it 10%", session=session, policy=policy).offer.max_discount == 4
+    assert revise_plan(plan, "max $3 off", session=session, policy=policy).offer.max_discount == 3
+    amount = revise_plan(plan, "make it $2 off", session=session, policy=policy)
+    assert (amount.offer.kind, amount.offer.max_discount) == ("amount_off", None)
+
+
+def test_export_only_is_read_from_the_request(plan_of: PlanOf) -> None:
+    plan = plan_of("15% off coffee for coffee buyers, budget $300, export only")
+    assert plan.budget_mode == "export_only"
+    assert plan_of("15% off coffee for coffee buyers, budget $300").budget_mode is None

@@ -46,14 +46,15 @@ def test_budget_is_respected_and_best_ranked_first() -> None:
 
 
 def test_max_size_and_liability() -> None:
-    config = AllocationConfig(holdout_share=0.0, liability_multiple=2.0)
+    config = AllocationConfig(holdout_share=0.0, liability_multiple=2.0,
+                              budget_mode="export_only")
     sized = allocate(_candidates(500), AMT, campaign_id=1, budget=10_000, max_size=30,
                      config=config)
     assert len(sized.recipients) == 30 and sized.stopped_by == "max_size"
     # $5 worst case per coupon, liability <= 2 x $100 -> at most 40 recipients
     liable = allocate(_candidates(500), AMT, campaign_id=1, budget=100, max_size=None,
                       config=AllocationConfig(holdout_share=0.0, liability_multiple=2.0,
-                                              send_cost=0.0))
+                                              send_cost=0.0, budget_mode="export_only"))
     assert len(liable.recipients) * 5 <= 200
     assert liable.worst_case_liability == len(liable.recipients) * 5
 
@@ -113,13 +114,18 @@ def test_gain_curve_counts_only_treated_households(share: float) -> None:
     n=st.integers(min_value=0, max_value=400),
 )
 def test_limits_always_hold(budget: float, max_size: int | None, n: int) -> None:
-    config = AllocationConfig(holdout_share=0.1, liability_multiple=3.0)
-    result = allocate(_candidates(n), AMT, campaign_id=3, budget=budget, max_size=max_size,
-                      config=config)
-    assert result.expected_cost <= budget + 1e-9
-    if max_size is not None:
-        assert len(result.recipients) <= max_size
-    assert result.worst_case_liability <= 3.0 * budget + 1e-9
+    for mode in ("export_only", "service"):
+        config = AllocationConfig(holdout_share=0.1, liability_multiple=3.0,
+                                  budget_mode=mode)  # type: ignore[arg-type]
+        result = allocate(_candidates(n), AMT, campaign_id=3, budget=budget,
+                          max_size=max_size, config=config)
+        assert result.expected_cost <= budget + 1e-9
+        if max_size is not None:
+            assert len(result.recipients) <= max_size
+        if mode == "export_only":
+            assert result.worst_case_liability <= 3.0 * budget + 1e-9
+        else:  # enforced at redemption: the chance of passing the budget, not the worst case
+            assert result.refusal_risk is not None and result.refusal_risk <= 0.05 + 1e-12
 
 
 def test_in_holdout_zero_share() -> None:
@@ -130,9 +136,65 @@ def test_liability_uses_the_per_coupon_worst_case_it_is_given() -> None:
     """The policy counts a percent coupon at its basket (15% of $100 = $15), not at the
     candidates' spend: the cut must stop where the policy check would, not after it."""
     config = AllocationConfig(holdout_share=0.0, liability_multiple=3.0, send_cost=0.0,
-                              worst_case_per_coupon=15.0)
+                              worst_case_per_coupon=15.0, budget_mode="export_only")
     result = allocate(_candidates(500), PCT, campaign_id=1, budget=100, max_size=None,
                       config=config)
     assert result.stopped_by == "liability"
     assert len(result.recipients) == 20  # 20 x $15 = $300 = 3 x the budget
     assert result.worst_case_liability == pytest.approx(300.0)
+
+
+# --------------------------------------------------------------------------- what ended the cut
+
+
+@pytest.mark.parametrize(
+    ("mode", "budget", "max_size", "n", "stopped_by"),
+    [
+        ("service", 40.0, None, 500, "budget"),
+        ("service", 10_000.0, 25, 500, "max_size"),
+        ("service", 10_000.0, None, 80, "audience"),
+        ("export_only", 40.0, None, 500, "liability"),
+        ("export_only", 10_000.0, None, 80, "audience"),
+    ],
+)
+def test_stopped_by_names_the_limit(
+    mode: str, budget: float, max_size: int | None, n: int, stopped_by: str
+) -> None:
+    from coupondesk.tools.campaigns.stop_reason import describe_stop
+
+    config = AllocationConfig(holdout_share=0.0, liability_multiple=3.0, budget_mode=mode,  # type: ignore[arg-type]
+                              worst_case_per_coupon=15.0)
+    cut = allocate(_candidates(n), PCT, campaign_id=1, budget=budget, max_size=max_size,
+                   config=config)
+    assert cut.stopped_by == stopped_by
+    text = describe_stop(stopped_by=cut.stopped_by, recipients=len(cut.recipients),
+                         eligible=cut.eligible, holdout=len(cut.holdout),
+                         expected_cost=cut.expected_cost, budget=budget, binding=cut.binding,
+                         refusal_risk=cut.refusal_risk, lift=cut.lift,
+                         per_coupon=cut.worst_case_per_coupon, liability_multiple=3.0,
+                         requested_size=max_size, policy_size=2000)
+    opening = {
+        "budget": "the budget ends the cut",
+        "max_size": "the request's limit of 25 households ends the cut",
+        "audience": "every eligible household is in the cut",
+        "liability": f"the worst-case rule ends the cut at {len(cut.recipients)} households",
+    }[stopped_by]
+    assert text.startswith(opening), text
+    if stopped_by == "liability":
+        assert f"cap would allow {int(cut.lift['size']):,}" in text
+    if stopped_by == "max_size":  # without the limit all 500 fit: the audience is the limit
+        assert f"every eligible household would be in the cut ({int(cut.lift['size']):,}" in text
+
+
+def test_a_size_limit_short_of_everyone_says_the_audience_is_the_real_limit() -> None:
+    from coupondesk.tools.campaigns.stop_reason import describe_stop
+
+    config = AllocationConfig(holdout_share=0.0, worst_case_per_coupon=15.0)
+    cut = allocate(_candidates(60), PCT, campaign_id=1, budget=10_000.0, max_size=50,
+                   config=config)
+    assert cut.stopped_by == "max_size" and cut.lift["everyone"] == 1.0
+    assert cut.lift["size"] == 60
+    text = describe_stop(stopped_by="max_size", recipients=50, eligible=60, holdout=0,
+                         expected_cost=cut.expected_cost, budget=10_000.0, lift=cut.lift,
+                         requested_size=None, policy_size=50)
+    assert "without it every eligible household would be in the cut (60" in text

@@ -14,7 +14,7 @@ from coupondesk.tools.campaigns.dispatch import (
 )
 from coupondesk.tools.campaigns.dispatch import dispatch as dispatch_with
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.campaigns.plan import BudgetMode, CampaignPlan
 from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
 from coupondesk.tools.campaigns.records import (
     create_campaign,
@@ -58,11 +58,14 @@ def make_proposal(
     holdout: list[int],
     budget: float = 500.0,
     copy: str = "Spend $25, save $5. Valid for 7 days.",
+    offer: Offer | None = None,
+    budget_mode: BudgetMode = "service",
 ) -> Proposal:
-    offer = Offer(kind="amount_off", value=5, min_spend=25, valid_days=7)
+    offer = offer or Offer(kind="amount_off", value=5, min_spend=25, valid_days=7)
     return Proposal(
         campaign_id=campaign_id,
-        plan=CampaignPlan(request="r", offer=offer, budget=budget),
+        plan=CampaignPlan(request="r", offer=offer, budget=budget, budget_mode=budget_mode),
+        budget_mode=budget_mode,
         audience_size=len(recipients),
         holdout_size=len(holdout),
         expected_cost=len(recipients) * 0.5,
@@ -141,6 +144,31 @@ def test_approved_proposal_dispatches_once(fresh_db_url: str) -> None:
         assert holdouts == 6
         status = session.get(Campaign, campaign_id).status  # type: ignore[union-attr]
     assert status == "dispatched"
+
+
+@pytest.mark.parametrize("budget_mode", ["service", "export_only"])
+def test_the_cap_and_the_budget_mode_are_stored_at_dispatch(
+    fresh_db_url: str, budget_mode: BudgetMode
+) -> None:
+    engine = get_engine(fresh_db_url)
+    ids = households(fresh_db_url)
+    capped = Offer(kind="percent_off", value=15, valid_days=7, categories=["COFFEE"],
+                   max_discount=5)
+    with Session(engine) as session, session.begin():
+        campaign_id = create_campaign(session, request="capped", operator="ana")
+        save_proposal(session, make_proposal(
+            campaign_id, recipients=ids[:55], holdout=[], offer=capped, budget_mode=budget_mode,
+            copy="15% off coffee (max $5 off). No minimum purchase. Valid for 7 days."),
+            actor="ana")
+    approve(fresh_db_url, campaign_id)
+    assert dispatch(engine, campaign_id, operator="ana").issued == 55
+    with Session(engine) as session:
+        caps = session.execute(
+            select(IssuedCoupon.max_discount).where(IssuedCoupon.campaign_id == campaign_id)
+        ).scalars().all()
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        assert set(caps) == {5.0} and campaign.budget_mode == budget_mode
 
 
 def test_without_approval_nothing_is_issued(fresh_db_url: str) -> None:

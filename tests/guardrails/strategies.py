@@ -44,6 +44,11 @@ def valid_offers(draw: st.DrawFn, policy: Policy) -> Offer:
         value = draw(st.integers(1, steps)) * rules.percent_step
         min_spend = draw(st.none() | st.integers(1, int(rules.max_min_spend * 100)).map(
             lambda c: c / 100))
+        worst = max(policy.budget.percent_liability_basket, min_spend or 0.0) * value / 100
+        max_discount = draw(st.none() | st.integers(1, max(1, int(worst * 100))).map(
+            lambda c: c / 100))
+        return Offer(kind=kind, value=value, min_spend=min_spend, valid_days=valid_days,
+                     departments=departments, categories=categories, max_discount=max_discount)
     else:
         cents = draw(st.integers(1, int(round(_cap_amount(policy, departments, categories) * 100))))
         value = cents / 100

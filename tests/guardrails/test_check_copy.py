@@ -26,6 +26,9 @@ SOUP = {"kind": "amount_off", "value": 3, "min_spend": 25, "valid_days": 10,
         "departments": [], "categories": ["SOUP"]}
 BREAD = {"kind": "amount_off", "value": 1, "min_spend": None, "valid_days": 14,
          "departments": [], "categories": ["BREAD"]}
+COFFEE_CAPPED = {"kind": "percent_off", "value": 15, "min_spend": None, "valid_days": 7,
+                 "departments": [], "categories": ["COFFEE"], "max_discount": 5}
+COFFEE = {**COFFEE_CAPPED, "max_discount": None}
 
 # The cases of ../shared/data/copy_examples.jsonl, copied so a clean checkout tests them too.
 COPY_EXAMPLES: list[tuple[dict[str, Any], str, bool]] = [
@@ -214,6 +217,41 @@ FAILING = [
     (BREAD, "面包第二件半价，有效期14天", "copy.other_claim"),
     (P15_MIN, "15% off everything. Valid 7 days.", "copy.min_spend_missing"),
 ]
+
+
+CAPPED_PASSING: list[tuple[dict[str, Any], str]] = [
+    (COFFEE_CAPPED, "15% off coffee (max $5 off). No minimum purchase. Valid for 7 days."),
+    (COFFEE_CAPPED, "Coffee: 15% off, maximum discount $5, for 7 days."),
+    (COFFEE_CAPPED, "15% off coffee, capped at $5, valid 7 days."),
+    (COFFEE_CAPPED, "15% off coffee ($5 max), valid 7 days."),
+    (COFFEE_CAPPED, "咖啡85折，最多减5元，有效期7天。"),
+    (COFFEE_CAPPED, "咖啡85折，5元封顶，有效期7天。"),
+]
+
+CAPPED_FAILING: list[tuple[dict[str, Any], str, str]] = [
+    # a capped offer claimed without its cap promises more than the coupon gives
+    (COFFEE_CAPPED, "15% off coffee. No minimum purchase. Valid for 7 days.", "copy.cap_missing"),
+    (COFFEE_CAPPED, "咖啡85折，无门槛，有效期7天。", "copy.cap_missing"),
+    (COFFEE_CAPPED, "15% off coffee (max $4 off), valid 7 days.", "copy.cap_mismatch"),
+    (COFFEE_CAPPED, "咖啡85折，最多减8元，有效期7天。", "copy.cap_mismatch"),
+    # a cap the offer does not have misstates it the other way
+    (COFFEE, "15% off coffee (max $5 off), valid 7 days.", "copy.cap_mismatch"),
+    (BREAD, "$1 off bread, max $1 off, for 14 days", "copy.cap_mismatch"),
+    # "up to" stays a banned phrase even when the amount is the cap
+    (COFFEE_CAPPED, "15% off coffee, up to $5, valid 7 days.", "copy.banned_phrase"),
+]
+
+
+@pytest.mark.parametrize(("offer", "text"), CAPPED_PASSING)
+def test_copy_stating_the_cap_passes(offer: dict[str, Any], text: str) -> None:
+    verdict = _verdict(offer, text)
+    assert verdict.ok, verdict.violations
+
+
+@pytest.mark.parametrize(("offer", "text", "rule"), CAPPED_FAILING)
+def test_copy_misstating_the_cap_fails(offer: dict[str, Any], text: str, rule: str) -> None:
+    verdict = _verdict(offer, text)
+    assert rule in {v.rule for v in verdict.violations}, verdict.violations
 
 
 @pytest.mark.parametrize(("offer", "text", "rule"), FAILING)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.campaigns.plan import Audience, CampaignPlan
+from coupondesk.tools.campaigns.plan import Audience, BudgetMode, CampaignPlan
 from coupondesk.tools.db.schema import Base, Campaign, Household, IssuedCoupon, Product
 from coupondesk.tools.policy.guardrails import (
     check_plan,
@@ -58,9 +58,11 @@ def _coupon(campaign: int, household: int, *, days_ago: int, valid: int = 7,
 
 
 def _plan(
-    offer: Offer = SOUP, budget: float | None = 500, max_size: int | None = None
+    offer: Offer = SOUP, budget: float | None = 500, max_size: int | None = None,
+    budget_mode: BudgetMode | None = "export_only",
 ) -> CampaignPlan:
-    return CampaignPlan(offer=offer, budget=budget, audience=Audience(max_size=max_size))
+    return CampaignPlan(offer=offer, budget=budget, audience=Audience(max_size=max_size),
+                        budget_mode=budget_mode)
 
 
 def _rules(
@@ -89,10 +91,22 @@ def test_money_rules(session: Session) -> None:
         "plan.liability"}
 
 
+def test_the_worst_case_rule_applies_to_export_only_campaigns(session: Session) -> None:
+    over = {"expected_cost": 40.0, "worst_case_liability": 151.0}
+    assert _rules(session, _plan(budget=50, budget_mode="export_only"), **over) == {
+        "plan.liability"}
+    # Redeemed through the service (the policy default), the budget is enforced at redemption.
+    assert _rules(session, _plan(budget=50, budget_mode="service"), **over) == set()
+    assert _rules(session, _plan(budget=50, budget_mode=None), **over) == set()
+
+
 def test_default_liability_is_recipients_times_max_discount(session: Session) -> None:
     assert offer_liability(SOUP, 100, POLICY) == 300
     percent = Offer(kind="percent_off", value=10, valid_days=7)
     assert max_discount_per_coupon(percent, POLICY) == 10  # 10% of the assumed $100 basket
+    capped = percent.model_copy(update={"max_discount": 4.0})
+    assert max_discount_per_coupon(capped, POLICY) == 4  # the cap bounds the worst case
+    assert offer_liability(capped, 100, POLICY) == 400
     assert _rules(session, _plan(budget=99), expected_cost=50.0) == {"plan.liability"}
     assert _rules(session, _plan(budget=100), expected_cost=50.0) == set()  # 300 <= 3 x 100
 

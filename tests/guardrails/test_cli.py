@@ -51,6 +51,30 @@ def test_check_offer_bad_input_exits_2(runner: CliRunner, offer: str) -> None:
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("offer", "field"),
+    [
+        ('{"kind": "percent_off", "value": 15, "valid_days": 7, "max_discount": 0}',
+         "offer.max_discount"),
+        ('{"kind": "percent_off", "value": 15, "valid_days": 7, "max_discount": 20}',
+         "offer.max_discount"),  # above 15% of the policy's $100 basket
+        ('{"kind": "amount_off", "value": 2, "valid_days": 7, "max_discount": 2}',
+         "offer.max_discount"),
+    ],
+)
+def test_a_bad_cap_is_one_line_naming_the_field(runner: CliRunner, offer: str, field: str) -> None:
+    result = runner.invoke(main, ["check-offer", offer, "--json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"coupondesk: {field}: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_capped_offer_passes(runner: CliRunner) -> None:
+    offer = '{"kind": "percent_off", "value": 15, "valid_days": 7, "max_discount": 5}'
+    assert runner.invoke(main, ["check-offer", offer, "--json"]).exit_code == 0
+
+
 def test_check_offer_reads_a_file(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "offer.json"
     path.write_text(TEA, encoding="utf-8")

@@ -22,12 +22,13 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "full_copy.md.j2": {
         "language": "en",
-        "terms": "10% off soup. Valid for 7 days.",
+        "terms": "10% off soup (max $5 off). Valid for 7 days.",
         "scope_label": "soup",
         "segment_description": "households that have not shopped in 40 days",
         "tone": "playful",
         "max_chars": 280,
         "has_min_spend": False,
+        "has_cap": True,
         "banned_phrases": ["free", "guaranteed"],
     },
     "copy_redraft.md.j2": {

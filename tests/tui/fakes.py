@@ -92,6 +92,9 @@ def make_proposal(campaign_id: int, request: str = REQUEST, *, percent: float = 
         audience_description="households that have not shopped in 30+ days and have bought COFFEE",
         eligible_size=1204, audience_size=audience_size, holdout_size=67,
         expected_redemptions=113.4, expected_cost=1482.5, budget=2000,
+        budget_mode="service", refusal_risk=0.0412, stopped_by="budget",
+        stopped_by_text=(f"the budget ends the cut at {audience_size:,} households: expected "
+                         "cost $1,482.50 of the $2,000 budget (74%)"),
         worst_case_liability=5400.0, valid_from="2017-12-05", valid_to="2017-12-11",
         copy_variants=copies, selected_copy=0, violations=violations,
         assumptions=[*plan.assumptions, "pricing: gross margin 30%, $0.05 to send a coupon; "

@@ -64,6 +64,8 @@ async def test_request_to_proposal_to_dispatch(app_factory: AppFactory, desk: Fa
         assert isinstance(screen, HomeScreen) and screen.proposal is not None
         assert "1,204 households" in chat_text(app)
         assert not screen.query_one("#approve", Button).disabled
+        stop = rendered(screen.query_one("#p-stopped-by", Static))
+        assert "the budget ends the cut at 600 households" in stop
 
         await pilot.press("ctrl+y")
         await pilot.pause()

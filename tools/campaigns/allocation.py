@@ -4,7 +4,7 @@ Formulas (also in the README, "How a campaign is priced"):
 
     d_i   expected discount if household i redeems
           amount_off: the offer's value
-          percent_off: value% x max(min_spend, s_i), capped by the policy's max amount off,
+          percent_off: value% x max(min_spend, s_i), capped by the offer's max_discount,
                        where s_i is i's expected spend in the offer's scope on a redeeming visit
     cost_i  = p_i x d_i + c_send           expected cost of sending one coupon
     value_i = p_i x m x (s_i + r_i)        expected margin the coupon brings in
@@ -15,20 +15,32 @@ Formulas (also in the README, "How a campaign is priced"):
 
 Households are ranked by value_i / cost_i (expected value per unit cost; c_send keeps the
 acceptance probability in the ratio, so a household unlikely to redeem is never "cheap
-enough" to rank first). The cut is filled in rank order while the expected cost stays within
-the budget, the count within max size, and the worst-case liability (recipients x largest
-possible discount) within the policy multiple of the budget. Each household in the cut is held
-out with probability `holdout_share` by a hash of (campaign, household): the control group is
-drawn from exactly the population that was targeted, so redemptions and spend of the two groups
-can be compared afterwards, and it is reproducible.
+enough" to rank first). The cut is filled in rank order while the count stays within max
+size, the expected cost within the budget, and one money rule that depends on where the
+budget is enforced (AllocationConfig.budget_mode):
+
+- "service" (the redemption service refuses a redemption past the budget): the chance that
+  the cut's redemptions take more discount than the budget, P(sum d_i x Bernoulli(p_i) >
+  budget), stays within `refusal_risk` (exact Poisson-binomial on a grid,
+  coupondesk.tools.campaigns.redemption_risk). Reaching it ends the cut as "budget".
+- "export_only" (codes redeemed elsewhere, nothing refuses them): the worst-case liability,
+  recipients x largest possible discount, stays within the policy multiple of the budget.
+
+Each household in the cut is held out with probability `holdout_share` by a hash of
+(campaign, household): the control group is drawn from exactly the population that was
+targeted, so redemptions and spend of the two groups can be compared afterwards, and it is
+reproducible.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.campaigns.plan import BudgetMode
+from coupondesk.tools.campaigns.redemption_risk import RiskTracker
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,11 @@ class AllocationConfig:
     candidates' spend.
     The cut must use the same figure as the check, or a filled cut fails plan.liability."""
     holdout_share: float = 0.10
+    budget_mode: BudgetMode = "service"
+    """"service": the cut is sized on expected cost, keeping P(redeemed discount > budget)
+    within refusal_risk; "export_only": the worst-case liability rule also bounds it."""
+    refusal_risk: float = 0.05
+    """Service mode: the largest accepted P(redeemed discount > budget)."""
     rank_by: str = "value_per_cost"
     """"value_per_cost" (default) or "past_spend" (the operator asked for the biggest spenders)."""
 
@@ -99,6 +116,15 @@ class Allocation:
     eligible: int = 0
     stopped_by: str = ""
     """Which limit ended the fill: budget, max_size, liability, or audience (everyone fit)."""
+    budget_mode: BudgetMode = "export_only"
+    refusal_risk: float | None = None
+    """P(redeemed discount > budget) of the cut (exact on a grid; None without a budget)."""
+    binding: str = ""
+    """With stopped_by "budget": "expected_cost" or "refusal_risk", whichever ended it."""
+    lift: dict[str, float] = field(default_factory=dict)
+    """What the cut would reach without the limit that ended it: "size" (recipients), for the
+    size limit its "cost" and "everyone" (1 when it would hold every eligible household), for
+    the worst-case rule "cap" (the per-coupon cap that would allow that size)."""
     gain_curve: list[dict[str, float]] = field(default_factory=list)
     """Cumulative expected redemptions and cost against the number of treated households over
     the whole ranking (holdout excluded); the point with chosen=1 is the cut."""
@@ -108,8 +134,7 @@ def expected_discount(offer: Offer, scope_spend: float, max_amount_off: float | 
     """d_i: dollars one redemption is expected to cost."""
     if offer.kind == "amount_off":
         return float(offer.value)
-    basis = max(scope_spend, offer.min_spend or 0.0)
-    discount = offer.value / 100.0 * basis
+    discount = offer.discount_on(max(scope_spend, offer.min_spend or 0.0))  # the offer's cap
     return min(discount, max_amount_off) if max_amount_off is not None else discount
 
 
@@ -151,29 +176,38 @@ def rank(
     return scored
 
 
-def allocate(
-    candidates: list[Candidate],
-    offer: Offer,
-    *,
-    campaign_id: int,
-    budget: float | None,
-    max_size: int | None,
-    config: AllocationConfig,
-    curve_points: int = 40,
-) -> Allocation:
-    """Fill the cut in rank order within budget, size and liability limits."""
-    ranked = rank(candidates, offer, config)
-    per_coupon = config.worst_case_per_coupon
-    if per_coupon is None:
-        scope_typical = max((c.scope_spend for c in candidates), default=0.0)
-        per_coupon = worst_case_discount(offer, config.max_amount_off, max(scope_typical, 1.0))
-    liability_cap = (
-        config.liability_multiple * budget
-        if config.liability_multiple is not None and budget is not None
-        else None
-    )
-    result = Allocation(eligible=len(candidates), worst_case_per_coupon=per_coupon)
-    stopped = "audience"
+@dataclass
+class _Fill:
+    """One pass over the ranking: who is in, and why the pass stopped."""
+
+    recipients: list[Recipient] = field(default_factory=list)
+    holdout: list[Recipient] = field(default_factory=list)
+    expected_cost: float = 0.0
+    expected_redemptions: float = 0.0
+    expected_value: float = 0.0
+    refusal_risk: float | None = None
+    stopped_by: str = "audience"
+    binding: str = ""
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """What one pass may not exceed (None = no such limit)."""
+
+    campaign_id: int
+    budget: float | None
+    max_size: int | None
+    liability_cap: float | None
+    per_coupon: float
+    config: AllocationConfig
+
+
+def _fill(ranked: list[tuple[Candidate, float, float, float]], limits: _Limits) -> _Fill:
+    """Take households in rank order until a limit would be broken (see the module docstring)."""
+    campaign_id, budget, max_size = limits.campaign_id, limits.budget, limits.max_size
+    liability_cap, per_coupon, config = limits.liability_cap, limits.per_coupon, limits.config
+    fill = _Fill()
+    tracker = RiskTracker.start(budget) if budget is not None and budget > 0 else None
     for candidate, d, cost, value in ranked:
         held_out = in_holdout(campaign_id, candidate.household_id, config.holdout_share)
         recipient = Recipient(
@@ -188,36 +222,105 @@ def allocate(
             timing_coverage=candidate.timing_coverage,
         )
         if held_out:
-            result.holdout.append(recipient)
+            fill.holdout.append(recipient)
             continue
-        if max_size is not None and len(result.recipients) + 1 > max_size:
-            stopped = "max_size"
+        if max_size is not None and len(fill.recipients) + 1 > max_size:
+            fill.stopped_by = "max_size"
             break
-        if budget is not None and result.expected_cost + cost > budget:
-            stopped = "budget"
+        if budget is not None and fill.expected_cost + cost > budget + 1e-9:
+            fill.stopped_by, fill.binding = "budget", "expected_cost"
             break
-        if liability_cap is not None and (len(result.recipients) + 1) * per_coupon > liability_cap:
-            stopped = "liability"
+        risk = tracker.risk_with(candidate.p_redeem, d) if tracker is not None else None
+        if (
+            config.budget_mode == "service" and risk is not None
+            and risk > config.refusal_risk
+        ):
+            fill.stopped_by, fill.binding = "budget", "refusal_risk"
             break
-        result.recipients.append(recipient)
-        result.expected_cost += cost
-        result.expected_redemptions += candidate.p_redeem
-        result.expected_value += value
+        if liability_cap is not None and (len(fill.recipients) + 1) * per_coupon > (
+            liability_cap + 1e-9
+        ):
+            fill.stopped_by = "liability"
+            break
+        if tracker is not None:
+            tracker.add(candidate.p_redeem, d)
+        fill.recipients.append(recipient)
+        fill.expected_cost += cost
+        fill.expected_redemptions += candidate.p_redeem
+        fill.expected_value += value
+    fill.refusal_risk = tracker.over if tracker is not None else None
+    return fill
+
+
+def allocate(
+    candidates: list[Candidate],
+    offer: Offer,
+    *,
+    campaign_id: int,
+    budget: float | None,
+    max_size: int | None,
+    config: AllocationConfig,
+    curve_points: int = 40,
+) -> Allocation:
+    """Fill the cut in rank order within size, budget and the budget mode's money rule."""
+    ranked = rank(candidates, offer, config)
+    per_coupon = config.worst_case_per_coupon
+    if per_coupon is None:
+        scope_typical = max((c.scope_spend for c in candidates), default=0.0)
+        per_coupon = worst_case_discount(offer, config.max_amount_off, max(scope_typical, 1.0))
+    liability_cap = (
+        config.liability_multiple * budget
+        if config.budget_mode == "export_only"
+        and config.liability_multiple is not None and budget is not None
+        else None
+    )
+    limits = _Limits(campaign_id=campaign_id, budget=budget, max_size=max_size,
+                     liability_cap=liability_cap, per_coupon=per_coupon, config=config)
+    fill = _fill(ranked, limits)
+    result = Allocation(
+        recipients=fill.recipients, expected_cost=fill.expected_cost,
+        expected_redemptions=fill.expected_redemptions, expected_value=fill.expected_value,
+        eligible=len(candidates), worst_case_per_coupon=per_coupon,
+        stopped_by=fill.stopped_by, budget_mode=config.budget_mode,
+        refusal_risk=fill.refusal_risk, binding=fill.binding,
+    )
     # Holdouts ranked after the last recipient were never part of the cut.
     if result.recipients:
         last_rank = {c.household_id: i for i, (c, *_rest) in enumerate(ranked)}
         cut_end = last_rank[result.recipients[-1].household_id]
-        result.holdout = [h for h in result.holdout if last_rank[h.household_id] < cut_end]
-    else:
-        result.holdout = []
-    result.stopped_by = stopped
+        result.holdout = [h for h in fill.holdout if last_rank[h.household_id] < cut_end]
     result.worst_case_liability = len(result.recipients) * per_coupon
+    result.lift = _lift(ranked, fill, limits)
     treated = [
         row for row in ranked
         if not in_holdout(campaign_id, row[0].household_id, config.holdout_share)
     ]
     result.gain_curve = gain_curve(treated, len(result.recipients), curve_points)
     return result
+
+
+def _lift(
+    ranked: list[tuple[Candidate, float, float, float]], fill: _Fill, limits: _Limits
+) -> dict[str, float]:
+    """How far the cut would go without the limit that ended it (nothing for budget/audience)."""
+    if fill.stopped_by == "max_size":
+        unlimited = _fill(ranked, replace(limits, max_size=None))
+        lift = {"size": float(len(unlimited.recipients)),
+                "cost": round(unlimited.expected_cost, 2)}
+        if unlimited.stopped_by == "audience":
+            lift["everyone"] = 1.0
+        return lift
+    if fill.stopped_by == "liability":
+        unlimited = _fill(ranked, replace(limits, liability_cap=None))
+        size = len(unlimited.recipients)
+        liability_cap = limits.liability_cap
+        if not size or liability_cap is None:
+            return {}
+        cap = math.floor(liability_cap / size * 2) / 2  # a half-dollar step a POS can apply
+        if cap <= 0:
+            return {"size": float(size)}
+        return {"size": float(min(size, int(liability_cap // cap))), "cap": cap}
+    return {}
 
 
 def gain_curve(

@@ -230,6 +230,7 @@ def _dispatch(
             rows.append({
                 "code": new_code(), "campaign_id": campaign_id, "household_id": r.household_id,
                 "kind": offer.kind, "value": offer.value, "min_spend": offer.min_spend,
+                "max_discount": offer.max_discount,
                 "departments": offer.departments, "categories": offer.categories,
                 "valid_from": starts, "valid_to": ends, "send_at": starts, "status": "issued",
                 "variant": assign_variant(campaign_id, r.household_id, passing),
@@ -242,6 +243,7 @@ def _dispatch(
             )
         issued = _issued_count(session, campaign_id) - before
         campaign.status = "dispatched"
+        campaign.budget_mode = proposal.budget_mode
         audit(
             session, actor=operator, action="dispatched", campaign_id=campaign_id,
             proposal_hash=digest, issued=issued, holdout=len(proposal.holdout),

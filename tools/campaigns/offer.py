@@ -7,10 +7,11 @@ the input of the copywriter and the terms stored on each issued coupon.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Literal
 
 from coupondesk.tools.errors import BadInputError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 OfferKind = Literal["percent_off", "amount_off"]
 
@@ -32,22 +33,38 @@ class Offer(BaseModel):
     """Catalog departments covered (catalog spelling); no departments or categories = storewide."""
     categories: list[str] = Field(default_factory=list)
     """Catalog product categories the coupon covers (catalog spelling)."""
+    max_discount: float | None = None
+    """Most dollars one redemption of a percent offer takes ("15% off, up to $5"); None = no cap.
+    Only a percent offer has one: an amount off is its own cap."""
 
     @field_validator("departments", "categories")
     @classmethod
     def _strip_names(cls, names: list[str]) -> list[str]:
         return [n.strip() for n in names if n and n.strip()]
 
+    @field_validator("max_discount")
+    @classmethod
+    def _cap_valid(cls, cap: float | None, info: ValidationInfo) -> float | None:
+        if cap is None:
+            return None
+        if info.data.get("kind") == "amount_off":
+            raise ValueError("a cap applies only to a percent_off offer (an amount off is its "
+                             "own cap)")
+        if not math.isfinite(cap) or cap <= 0:
+            raise ValueError(f"the cap must be a positive amount of dollars, not {cap:g}")
+        return cap
+
     @property
     def storewide(self) -> bool:
         """True when the offer names no department and no category."""
         return not self.departments and not self.categories
 
-    def max_discount(self, spend_cap: float | None = None) -> float | None:
-        """Largest dollars one redemption can cost; None when unbounded (percent without a cap)."""
+    def discount_on(self, spend: float) -> float:
+        """Dollars one redemption on `spend` takes: the amount, or the percent up to the cap."""
         if self.kind == "amount_off":
-            return self.value
-        return None if spend_cap is None else spend_cap * self.value / 100.0
+            return float(self.value)
+        discount = self.value / 100.0 * spend
+        return min(discount, self.max_discount) if self.max_discount is not None else discount
 
     def to_json_dict(self) -> dict[str, Any]:
         """The OFFER_JSON shape of the command-line contract."""
@@ -67,4 +84,5 @@ def parse_offer_json(text: str) -> Offer:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "offer"
-        raise BadInputError(f"offer.{where}: {first['msg']}") from exc
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise BadInputError(f"offer.{where}: {message}") from exc

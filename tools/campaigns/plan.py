@@ -8,6 +8,10 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.language import Language
 from pydantic import BaseModel, Field
 
+BudgetMode = Literal["service", "export_only"]
+"""Where a campaign's budget is enforced (campaigns.budget_mode): "service", the redemption
+service refuses a redemption past the budget; "export_only", codes are redeemed elsewhere."""
+
 
 class DemographicFilter(BaseModel):
     """Self-reported demographics to match; each list is "any of these bands", lists AND together.
@@ -80,6 +84,8 @@ class CampaignPlan(BaseModel):
     audience: Audience = Field(default_factory=Audience)
     budget: float | None = None
     language: Language = "en"
+    budget_mode: BudgetMode | None = None
+    """Where the budget is enforced; None = the policy's default (budget.default_mode)."""
     holdout_share: float = 0.1
     """Share of eligible households kept as a control group (receive nothing)."""
     send_timing: Literal["per_household", "at_once"] | None = None

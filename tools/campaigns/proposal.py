@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.campaigns.plan import BudgetMode, CampaignPlan
 from coupondesk.tools.errors import RefusedError
 from coupondesk.tools.policy.verdict import Violation
 from pydantic import BaseModel, Field
@@ -80,6 +80,15 @@ class Proposal(BaseModel):
     expected_redemptions: float = 0.0
     expected_cost: float = 0.0
     budget: float | None = None
+    budget_mode: BudgetMode = "service"
+    """Where the budget is enforced: "service" (refused at redemption; the cut is sized on
+    expected cost with a margin) or "export_only" (the worst-case rule sizes the cut)."""
+    refusal_risk: float | None = None
+    """P(redeemed discount > budget) of the cut, from the per-household probabilities."""
+    stopped_by: str = ""
+    """What ended the cut: budget, max_size, liability, audience (or value, with uplift)."""
+    stopped_by_text: str = ""
+    """The same in words, with what would lift it when it is not the budget."""
     worst_case_liability: float = 0.0
     valid_from: str = ""
     valid_to: str = ""
@@ -115,7 +124,11 @@ class Proposal(BaseModel):
         pricing: str | None = None,
         timings: dict[str, float] | None = None,
         send_timing: str = "at_once",
-        timing_note: str | None = None,
+        notes: list[str] | None = None,
+        budget_mode: BudgetMode = "service",
+        refusal_risk: float | None = None,
+        stopped_by: str = "",
+        stopped_by_text: str = "",
     ) -> Proposal:
         """The proposal of a priced, allocated campaign; the first passing copy is selected and
         any violation (the campaign check's, the plan's errors) makes it blocking.
@@ -143,8 +156,11 @@ class Proposal(BaseModel):
             copy_variants=copies,
             selected_copy=next((i for i, v in enumerate(copies) if v.ok), None),
             violations=[*violations, *plan_error_violations(plan)],
-            assumptions=[*plan.assumptions, *([pricing] if pricing else []),
-                         *([timing_note] if timing_note else [])],
+            assumptions=[*plan.assumptions, *([pricing] if pricing else []), *(notes or [])],
+            budget_mode=budget_mode,
+            refusal_risk=refusal_risk,
+            stopped_by=stopped_by,
+            stopped_by_text=stopped_by_text,
             send_timing=send_timing,
             send_schedule=schedule_histogram(sends),
             recipients=allocation.recipients,
@@ -167,6 +183,7 @@ class Proposal(BaseModel):
         audience_description: str = "",
         segment_summary: dict[str, Any] | None = None,
         approvals_required: int = 1,
+        budget_mode: BudgetMode = "service",
         timings: dict[str, float] | None = None,
     ) -> Proposal:
         """A proposal that cannot be approved as it stands (the plan has errors or open
@@ -174,6 +191,7 @@ class Proposal(BaseModel):
         offer's violations plus the plan's errors say why."""
         figures = allocation or AllocationSummary()
         return cls(
+            budget_mode=budget_mode,
             campaign_id=campaign_id,
             plan=plan,
             audience_description=audience_description,
@@ -226,6 +244,12 @@ class Proposal(BaseModel):
             "expected_redemptions": round(self.expected_redemptions, 2),
             "expected_cost": round(self.expected_cost, 2),
             "budget": self.budget,
+            "budget_mode": self.budget_mode,
+            "refusal_risk": (
+                round(self.refusal_risk, 4) if self.refusal_risk is not None else None
+            ),
+            "stopped_by": self.stopped_by,
+            "stopped_by_text": self.stopped_by_text,
             "worst_case_liability": round(self.worst_case_liability, 2),
             "valid_from": self.valid_from,
             "valid_to": self.valid_to,
@@ -258,9 +282,12 @@ def proposal_hash(proposal: Proposal) -> str:
         if proposal.selected_copy is not None
         else None
     )
+    offer = proposal.plan.offer.model_dump(mode="json")
+    if offer.get("max_discount") is None:
+        offer.pop("max_discount", None)  # hashes of proposals stored before caps stay valid
     bound = {
         "campaign_id": proposal.campaign_id,
-        "offer": proposal.plan.offer.model_dump(mode="json"),
+        "offer": offer,
         "recipients": sorted(r.household_id for r in proposal.recipients),
         "holdout": sorted(proposal.holdout),
         "valid_from": proposal.valid_from,
@@ -273,6 +300,8 @@ def proposal_hash(proposal: Proposal) -> str:
         # Per-household send dates are part of what is approved (stored proposals from before
         # send timing hash as they always did).
         bound["send_at"] = sorted([r.household_id, r.send_at or ""] for r in proposal.recipients)
+    if proposal.budget_mode != "service":
+        bound["budget_mode"] = proposal.budget_mode
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -282,6 +282,7 @@ class _Writer:
                     tone=tone,
                     max_chars=self.policy.copy_rules.max_chars(self.language),
                     has_min_spend=self.offer.min_spend is not None,
+                    has_cap=self.offer.max_discount is not None,
                     banned_phrases=self._banned_phrases(),
                 )
             )

@@ -78,6 +78,7 @@ def _render(offer: Offer, language: Language, scope: str) -> str:
         min_spend=min_spend,
         days=offer.valid_days,
         scope=_scope_text(scope, language),
+        cap=format_money(offer.max_discount, language) if offer.max_discount else None,
     )
 
 

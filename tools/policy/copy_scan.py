@@ -189,3 +189,26 @@ def language_problem(text: str, language: str) -> str | None:
             )
         return None
     return f"unknown language {language!r} (expected en or zh)"
+
+
+# --------------------------------------------------------------------------- discount caps
+
+CAP_BEFORE = re.compile(
+    r"(?:(?<![A-Za-z])(?:up\s+to|max(?:imum)?(?:\s+(?:discount|saving|savings|off))?(?:\s+of)?"
+    r"|capped\s+at|cap(?:\s+(?:of|at))?|at\s+most|no\s+more\s+than|limit(?:ed)?\s+(?:to|of)"
+    r"|not\s+to\s+exceed)|最多|最高|封顶|封頂|上限)\s*(?:减|減|优惠|優惠|抵|省)?\s*[:：(（]?\s*$",
+    re.IGNORECASE,
+)
+"""Words just before an amount that make it the cap of a percent offer: "up to $5", "max $5
+off", "capped at $5", 最多减5美元, 最高减5元 (the planner and the copy checker share it)."""
+CAP_AFTER = re.compile(r"^\s*(?:(?:美元|元)\s*)?(?:封顶|封頂|上限)|^\s*(?:max(?:imum)?|cap)\b",
+                       re.IGNORECASE)
+"""Words just after an amount that make it a cap: "$5 max", 5元封顶."""
+
+
+def is_cap_amount(text: str, span: tuple[int, int]) -> bool:
+    """True when the amount at `span` of `text` is stated as a cap on the discount."""
+    start, end = span
+    before = unicodedata.normalize("NFKC", text[max(0, start - 40) : start])
+    after = unicodedata.normalize("NFKC", text[end : end + 12])
+    return bool(CAP_BEFORE.search(before) or CAP_AFTER.match(after))

@@ -29,6 +29,7 @@ from coupondesk.tools.policy.copy_scan import (
     find_banned_phrases,
     find_contacts,
     find_machine_text,
+    is_cap_amount,
     language_problem,
 )
 from coupondesk.tools.policy.quantities import Claim, find_claims, format_number, normalize_text
@@ -162,14 +163,37 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _claim_violations(claims: Sequence[Claim], offer: Offer) -> list[Violation]:
-    """Each stated quantity against the offer, then what the copy failed to state."""
+def _cap_violation(claim: Claim, offer: Offer) -> Violation | None:
+    """A stated cap ("max $5 off", 最多减5元) against the offer's own; None when it is the same."""
+    cap = offer.max_discount
+    if cap is not None and _close(claim.value, cap):
+        return None
+    if cap is None:
+        message = f"the copy states a cap ({claim.raw!r}) the offer does not have"
+    else:
+        message = f"the copy states a cap of {claim.raw!r}; the offer's is ${format_number(cap)}"
+    return Violation(rule="copy.cap_mismatch", message=message, value=claim.raw)
+
+
+def _claim_violations(claims: Sequence[Claim], offer: Offer, text: str) -> list[Violation]:
+    """Each stated quantity against the offer, then what the copy failed to state.
+
+    An amount stated as a cap ("max $5 off") is the cap's claim, not a second discount; a
+    capped offer whose copy leaves the cap out misstates what the customer gets.
+    """
     found: list[Violation] = []
     offer_min = offer.min_spend if offer.min_spend else None
     terms = describe_discount(offer)
-    discount_stated = min_stated = validity_stated = False
+    discount_stated = min_stated = validity_stated = cap_stated = False
     for claim in claims:
         value = claim.value
+        if claim.kind in ("amount_off", "money") and is_cap_amount(text, claim.span):
+            problem = _cap_violation(claim, offer)
+            if problem is None:
+                cap_stated = True
+            else:
+                found.append(problem)
+            continue
         if claim.approximate and claim.kind in ("percent_off", "amount_off", "duration_days"):
             rule = "copy.validity_mismatch" if claim.kind == "duration_days" else (
                 "copy.discount_mismatch")
@@ -242,6 +266,12 @@ def _claim_violations(claims: Sequence[Claim], offer: Offer) -> list[Violation]:
             rule="copy.min_spend_missing",
             message=f"the copy does not state the ${format_number(offer_min)} minimum spend",
             value=None))
+    if offer.max_discount is not None and not cap_stated:
+        found.append(Violation(
+            rule="copy.cap_missing",
+            message=f"the copy does not state the ${format_number(offer.max_discount)} cap on "
+                    f"the discount ({terms}, max ${format_number(offer.max_discount)} off)",
+            value=None))
     if not validity_stated:
         found.append(Violation(
             rule="copy.validity_missing",
@@ -301,16 +331,16 @@ def check_copy(
                 message=f"the copy claims a storewide scope ({match.group(0)!r}); the offer "
                         "covers selected departments/categories only",
                 value=match.group(0)))
-    claims = find_claims(_blank(text, (c.span for c in contacts)))
-    found.extend(_claim_violations(claims, offer))
+    blanked = _blank(text, (c.span for c in contacts))
+    found.extend(_claim_violations(find_claims(blanked), offer, blanked))
     return Verdict(violations=found)
 
 
 # --------------------------------------------------------------------------- plans
 
 
-def max_discount_per_coupon(offer: Offer, policy: Policy) -> float:
-    """The most one redemption can cost: the amount, or the percent of the assumed basket.
+def uncapped_discount_per_coupon(offer: Offer, policy: Policy) -> float:
+    """The offer's own worst case: the amount, or the percent of the assumed basket.
 
     A percent offer has no natural bound, so the policy names the basket it assumes
     (percent_liability_basket); a minimum spend above that basket raises it.
@@ -319,6 +349,37 @@ def max_discount_per_coupon(offer: Offer, policy: Policy) -> float:
         return float(offer.value)
     basket = max(policy.budget.percent_liability_basket, offer.min_spend or 0.0)
     return basket * float(offer.value) / 100.0
+
+
+def max_discount_per_coupon(offer: Offer, policy: Policy) -> float:
+    """The most one redemption can cost: the offer's own worst case, or its cap when lower."""
+    worst = uncapped_discount_per_coupon(offer, policy)
+    return min(worst, offer.max_discount) if offer.max_discount is not None else worst
+
+
+def cap_problem(offer: Offer, policy: Policy) -> str | None:
+    """A cap above what the offer could ever take is a typo, not a limit: the one-line reason."""
+    cap = offer.max_discount
+    if cap is None or offer.kind != "percent_off":
+        return None
+    worst = uncapped_discount_per_coupon(offer, policy)
+    if cap > worst + 1e-9:
+        basket = max(policy.budget.percent_liability_basket, offer.min_spend or 0.0)
+        return (f"offer.max_discount: a ${format_number(cap)} cap is above the offer's own worst "
+                f"case (${format_number(round(worst, 2))} = {format_number(offer.value)}% of "
+                f"the ${format_number(basket)} basket the policy assumes)")
+    return None
+
+
+def budget_problem(offer: Offer, budget: float | None, policy: Policy) -> str | None:
+    """A budget that cannot pay for one coupon's discount: the one-line reason, else None."""
+    if budget is None or not math.isfinite(budget) or budget <= 0 or offer.value <= 0:
+        return None
+    one = max_discount_per_coupon(offer, policy)
+    if budget + 1e-9 < one:
+        return (f"budget: ${format_number(budget)} is below one coupon's discount "
+                f"(${format_number(round(one, 2))} at most per redemption)")
+    return None
 
 
 def offer_liability(offer: Offer, recipients: int, policy: Policy) -> float:
@@ -530,7 +591,8 @@ def check_plan(
         worst_case_liability if worst_case_liability is not None
         else offer_liability(plan.offer, size, policy)
     )
-    if budget is not None and liability > money.liability_multiple * budget + 1e-6:
+    export_only = (plan.budget_mode or money.default_mode) == "export_only"
+    if export_only and budget is not None and liability > money.liability_multiple * budget + 1e-6:
         found.append(Violation(
             rule="plan.liability",
             message=f"worst-case liability ${liability:,.2f} is above "

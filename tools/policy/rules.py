@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from coupondesk.tools.campaigns.offer import OfferKind
+from coupondesk.tools.campaigns.plan import BudgetMode
 from coupondesk.tools.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -40,7 +41,8 @@ RULES: dict[str, str] = {
     "plan.budget_missing": "a campaign has a budget",
     "plan.budget_max": "the budget is at most max_budget",
     "plan.budget_exceeded": "the expected cost fits the budget",
-    "plan.liability": "recipients x max discount at most liability_multiple x budget",
+    "plan.liability": "export-only campaigns: recipients x max discount at most "
+                      "liability_multiple x budget",
     "plan.audience_min": "at least min_size recipients (no targeting of tiny groups)",
     "plan.audience_max": "at most max_size recipients, and no more than the plan asked for",
     "plan.frequency_cap": "at most max_coupons coupons per household in any window_days days",
@@ -58,6 +60,8 @@ RULES: dict[str, str] = {
     "copy.min_spend_mismatch": "a minimum spend the copy states equals the offer's",
     "copy.min_spend_missing": "the copy states the offer's minimum spend",
     "copy.min_spend_unexpected": "the copy claims no minimum spend the offer does not have",
+    "copy.cap_mismatch": "a cap on the discount the copy states equals the offer's",
+    "copy.cap_missing": "the copy of a capped percent offer states its cap",
     "copy.validity_mismatch": "every validity the copy states equals the offer's",
     "copy.validity_missing": "the copy states the offer's validity",
     "copy.scope_mismatch": "the copy does not claim a wider scope (storewide) than the offer",
@@ -100,6 +104,9 @@ class OfferRules(_Strict):
     max_valid_days: int = Field(default=30, ge=1)
     default_valid_days: int = Field(default=7, ge=1)
     """Validity the planner uses when a request names none (listed as an assumption)."""
+    default_max_discount: float | None = Field(default=5, gt=0)
+    """Cap in dollars the planner puts on each redemption of a percent offer when the request
+    names none ("15% off, up to $5"; listed as an assumption); None = no default cap."""
     excluded_departments: list[str] = Field(default_factory=list)
     excluded_categories: list[str] = Field(default_factory=list)
     department_limits: dict[str, ScopeLimit] = Field(default_factory=dict)
@@ -146,13 +153,20 @@ class TimingRules(_Strict):
 
 
 class BudgetRules(_Strict):
-    """Money: the budget cap, worst-case liability and the two-operator threshold."""
+    """Money: the budget cap, where it is enforced, worst-case liability, two operators."""
 
     require_budget: bool = True
     max_budget: float = Field(default=10_000, gt=0)
+    default_mode: BudgetMode = "service"
+    """Where the budget is enforced when the request does not say: "service" (the redemption
+    service refuses a redemption past the budget, so the cut is sized on expected cost) or
+    "export_only" (codes are redeemed elsewhere; the worst-case rule sizes the cut)."""
+    refusal_risk: float = Field(default=0.05, gt=0, lt=1)
+    """Service mode: the cut keeps P(redeemed discount > budget) at most this."""
     liability_multiple: float = Field(default=3.0, gt=0)
+    """Export-only mode: recipients x max discount at most this multiple of the budget."""
     percent_liability_basket: float = Field(default=100, gt=0)
-    """Basket assumed per redemption when bounding what a percent offer can cost."""
+    """Basket assumed per redemption when bounding what an uncapped percent offer can cost."""
     two_operator_threshold: float | None = Field(default=5_000, ge=0)
     monthly_limit: float | None = Field(default=25_000, gt=0)
     """Total budget all campaigns starting in one calendar month may commit (dispatch ledger)."""

@@ -35,6 +35,17 @@ EMPTY_HINT = (
 )
 
 
+def budget_rule(proposal: Proposal) -> str:
+    """Where the budget is enforced and the chance redemptions pass it, in words."""
+    risk = (
+        f"; P(redemptions pass the budget) {proposal.refusal_risk:.1%}"
+        if proposal.refusal_risk is not None and proposal.budget is not None else ""
+    )
+    if proposal.budget_mode == "service":
+        return f"enforced at redemption (a redemption past the budget is refused){risk}"
+    return f"export only: the worst-case rule sizes the cut{risk}"
+
+
 class ProposalPanel(VerticalScroll):
     """Scrollable review of one proposal; set `proposal` to show another."""
 
@@ -96,6 +107,12 @@ class ProposalPanel(VerticalScroll):
             yield Static(value, classes="fig-value", markup=False)
         yield Static("Cost", classes="fig-label")
         yield BudgetGauge(proposal.expected_cost, proposal.budget, id="p-gauge")
+        if proposal.stopped_by_text:
+            yield Static("Cut", classes="fig-label")
+            yield Static(proposal.stopped_by_text, classes="fig-value", markup=False,
+                         id="p-stopped-by")
+        yield Static("Budget rule", classes="fig-label")
+        yield Static(budget_rule(proposal), classes="fig-value", markup=False)
         yield Static("Worst case", classes="fig-label")
         yield Static(
             f"{money(round(proposal.worst_case_liability, 2))} if every code is redeemed at "
