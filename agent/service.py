@@ -424,4 +424,5 @@ class CampaignDesk:
             raise BadInputError("the question is empty")
         self.ensure_ready()
         with Session(self.engine) as session:
-            return answer_question(question, session=session, llm=self.llm, today=self.today)
+            return answer_question(question, session=session, llm=self.llm, today=self.today,
+                                   default_lapsed_days=self.policy.audience.default_lapsed_days)
