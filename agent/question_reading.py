@@ -163,8 +163,12 @@ SPEND = re.compile(
     r"|销售额|营业额|销售|卖了多少|卖出|花了多少|消费了多少|消费额|消费总额|收入|多少钱",
     _I,
 )
+_GROUP_SPEND = re.compile(
+    r"(?<![a-z])(?:sell\w*|sold|sales|revenue|turnover|spend\w*|spent|dollars?)(?![a-z])"
+    r"|卖|畅销|销售|营业额|消费额|花", _I)
 _GROUP_HOUSEHOLDS = re.compile(
-    rf"(?<![a-z])(?:{_HH_NOUN}|popular|reach\w*)(?![a-z])|家庭|顾客|用户|人数|最受欢迎", _I)
+    rf"(?<![a-z])(?:most|more|largest\s+number\s+of)\s+{_HH_NOUN}(?![a-z])|(?<![a-z])"
+    r"(?:popular|reach\w*)(?![a-z])|(?:家庭|顾客|用户|人)(?:数)?最多|人数|最受欢迎", _I)
 _GROUP_BASKETS = re.compile(r"(?<![a-z])(?:baskets|trips|visits|orders)(?![a-z])|购物篮|订单", _I)
 _GROUP_UNITS = re.compile(r"(?<![a-z])(?:units|items|quantity)(?![a-z])|销量|件数", _I)
 
@@ -372,7 +376,7 @@ you let know find out see list so far ever anything something everything stuff p
 goods section aisle department's store-wide storewide whole entire everyone everybody in-store
 grocery-wide also only just yet still again already get's kinds kind type types
 include included includes including contain contained contains containing ran run running held
-launched took place happened altogether
+launched took place happened altogether back
 """.split())
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
 
@@ -453,9 +457,10 @@ class _Reading:
     default_lapsed_days: int
     notes: list[str] = field(default_factory=list)
 
-    def decline(self, reason: str, kind: Literal["out_of_scope", "not_understood"]
+    def decline(self, reason: str, zh: str, kind: Literal["out_of_scope", "not_understood"]
                 = "not_understood") -> Decline:
-        return Decline(reason=reason, language=self.language, kind=kind)
+        return Decline(reason=zh if self.language == "zh" else reason, language=self.language,
+                       kind=kind)
 
 
 def _measure(text: str) -> tuple[Measure, GroupBy | None] | None:
@@ -469,7 +474,7 @@ def _measure(text: str) -> tuple[Measure, GroupBy | None] | None:
             return "baskets", group
         if _GROUP_UNITS.search(text):
             return "units", group
-        if _GROUP_HOUSEHOLDS.search(text) and not SPEND.search(text):
+        if _GROUP_HOUSEHOLDS.search(text) and not _GROUP_SPEND.search(text):
             return "households", group
         return "spend", group
     for pattern, measure in ((REDEMPTIONS, "redemptions"), (COUPONS_ISSUED, "coupons_issued"),
@@ -520,25 +525,27 @@ def read_question(
                        default_lapsed_days)
     if OUT_OF_SCOPE.search(text):
         return reading.decline("it asks for a cause, a prediction, advice or something outside "
-                               "the data", "out_of_scope")
+                               "the data", "问的是原因、预测、建议或数据以外的事", "out_of_scope")
     unsupported = UNSUPPORTED.search(AT_LEAST_ONCE.sub(" ", text))
     if unsupported:
         return reading.decline(f"\"{unsupported.group(0).strip()}\" is not something the query "
-                               "can express")
+                               "can express", f"查询无法表达“{unsupported.group(0).strip()}”")
     if LESS_THAN.search(text):
-        return reading.decline("only \"more than\" spend filters can be asked")
+        return reading.decline("only \"more than\" spend filters can be asked",
+                               "消费条件只支持“超过/至少”")
     measured = _measure(text)
     if measured is None:
-        return reading.decline("it does not say what to count")
+        return reading.decline("it does not say what to count", "没有说明要统计什么")
     measure, group_by = measured
 
     calendars = find_calendar_windows(text, today, reading.last_day)
     if len(calendars) > 1:
-        return reading.decline("it names more than one period")
+        return reading.decline("it names more than one period", "问题里有不止一个时间段")
     masked = _mask(text, [c.span for c in calendars])
     facts = read_request(masked)
     if facts.asks or facts.unsupported or facts.offer_value is not None or facts.budget:
-        return reading.decline("some of its numbers have no role in a question")
+        return reading.decline("some of its numbers have no role in a question",
+                                   "问题中有数字无法对应到查询条件")
     claims = find_claims(masked)
     durations = sum(1 for c in claims if c.kind == "duration_days")
     placed = sum(v is not None for v in (facts.lapsed_days, facts.active_days,
@@ -547,22 +554,27 @@ def read_question(
     others = [c for c in claims if c.kind in ("other_number", "count", "deadline", "percent_off",
                                               "other_discount")]
     if durations != placed or monies != (facts.audience_min_spend is not None):
-        return reading.decline("some of its numbers have no role in a question")
+        return reading.decline("some of its numbers have no role in a question",
+                                   "问题中有数字无法对应到查询条件")
     top_size = _top_n(text, facts.max_size, group_by)
     if any(c.value != top_size for c in others if c.kind in ("other_number", "count")) or any(
             c.kind not in ("other_number", "count") for c in others):
-        return reading.decline("some of its numbers have no role in a question")
+        return reading.decline("some of its numbers have no role in a question",
+                                   "问题中有数字无法对应到查询条件")
     if facts.max_size is not None and group_by is None:
-        return reading.decline("a top-N needs categories or departments to rank")
+        return reading.decline("a top-N needs categories or departments to rank",
+                               "前N名需要按品类或部门排名")
 
     purchase = bool(PURCHASE.search(masked))
     filters = QueryFilters()
     window: Window | None = calendars[0].window if calendars else None
     if window is not None and window.start >= today:
-        return reading.decline(f"the data ends on {reading.last_day}; {window.words} has no data")
+        return reading.decline(f"the data ends on {reading.last_day}; {window.words} has no data",
+                               f"数据截至 {reading.last_day}，该时间段没有数据")
     if window is not None and (window.end < first_day):
         return reading.decline(f"the data covers {first_day} to {reading.last_day}; "
-                               f"{window.words} is outside it")
+                               f"{window.words} is outside it",
+                               f"数据覆盖 {first_day} 至 {reading.last_day}，该时间段不在其中")
     if window is not None and window.end > reading.last_day:
         window = window.model_copy(update={"end": reading.last_day,
                                            "words": f"{window.words}, to {reading.last_day}"})
@@ -573,7 +585,8 @@ def read_question(
     lapsed = facts.lapsed_days
     if lapsed is None and facts.lapsed_mentioned:
         lapsed = default_lapsed_days
-        reading.notes.append(f"lapsed = no purchase in the last {lapsed} days (policy default)")
+        reading.notes.append(f"流失 = 最近{lapsed}天没有购物（政策默认值）" if language == "zh" else
+                             f"lapsed = no purchase in the last {lapsed} days (policy default)")
     if facts.active_days is not None:
         days = facts.active_days
         rolling = _days_window(days, today, f"the last {days} days")
@@ -616,7 +629,8 @@ def read_question(
             part = resolver.phrase(phrase)
         if not part.resolved:
             return reading.decline(f"\"{phrase}\" is not a product, category or department "
-                                   "of the catalog, nor a part of a question I can read")
+                                   "of the catalog, nor a part of a question I can read",
+                                   f"“{phrase}”不是目录中的商品、品类或部门，也不是我能读懂的问题成分")
         scope.phrases.append(phrase)
         scope.departments += [d for d in part.departments if d not in scope.departments]
         scope.categories += [c for c in part.categories if c not in scope.categories]
@@ -627,7 +641,8 @@ def read_question(
         if NEGATED_PURCHASE.search(masked) and not scope.empty:
             filters.lapsed_from_scope = True
     elif NEGATED_PURCHASE.search(masked):
-        return reading.decline("\"did not buy\" can be asked with a number of days only")
+        return reading.decline("\"did not buy\" can be asked with a number of days only",
+                               "“没有买”需要给出天数")
     try:
         query = QuestionQuery(
             measure=measure, scope=scope, window=window, filters=filters, group_by=group_by,
@@ -635,5 +650,5 @@ def read_question(
         )
     except ValidationError as error:
         problem = error.errors()[0]["msg"].removeprefix("Value error, ")
-        return reading.decline(problem)
+        return reading.decline(problem, f"查询无法表达：{problem}")
     return query

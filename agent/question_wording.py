@@ -26,8 +26,9 @@ def _dates(window: Window | None, counted_from: str, counted_to: str, zh: bool) 
     if window is None:
         return (f"全部数据（{counted_from} 至 {counted_to}）" if zh
                 else f"all the data ({counted_from} to {counted_to})")
-    span = f"{window.start} 至 {window.end}" if zh else f"{window.start} to {window.end}"
-    return f"{span}（{window.words}）" if zh else f"{span} ({window.words})"
+    if zh:
+        return f"{window.start} 至 {window.end}"
+    return f"{window.start} to {window.end} ({window.words})"
 
 
 def _span(window: Window | None, zh: bool) -> str:
@@ -78,8 +79,12 @@ def reading_text(result: QueryResult) -> str:
     if query.group_by is not None:
         unit = ("品类" if query.group_by == "category" else "部门") if zh else (
             "categories" if query.group_by == "category" else "departments")
-        parts.append(f"按{measure}排名前{query.top_n}的{unit}" if zh
-                     else f"top {query.top_n} {unit} by {measure}")
+        if zh:
+            parts.append(f"按{measure}排名前{query.top_n}的{unit}")
+        elif query.top_n == 1:
+            parts.append(f"top {unit.removesuffix('s').replace('ie', 'y')} by {measure}")
+        else:
+            parts.append(f"top {query.top_n} {unit} by {measure}")
     else:
         parts.append(f"统计：{measure}" if zh else f"counted: {measure}")
     if query.measure in ("households", "baskets", "spend", "units"):
