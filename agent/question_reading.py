@@ -353,7 +353,7 @@ def find_calendar_windows(text: str, today: date, last_day: date) -> list[_Calen
 
 # --------------------------------------------------------------------------- scope words
 
-_EN_STOP = frozenset("""
+_EN_STOP_WORDS = """
 a an the any some all our my your their his her its this that these those of in on at for to by
 with from during over within into per and or nor plus as is are was were be been being do does did
 done have has had having how many much what which who whom whose when where there here it they them
@@ -377,19 +377,26 @@ goods section aisle department's store-wide storewide whole entire everyone ever
 grocery-wide also only just yet still again already get's kinds kind type types
 include included includes including contain contained contains containing ran run running held
 launched took place happened altogether back
-""".split())
+"""
+_EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
 
-_ZH_STOP = sorted("""
-请问 一共 总共 总计 合计 共有 共 有多少户 有多少个 有多少位 有多少 多少户 多少个 多少位 多少名 多少人 多少 几户 几个 几位 几
-家庭 户 顾客 用户 客户 会员 人数 人 位 名 家 购买了 购买过 购买 买过 买了 买 购物 消费 来过 来 光顾 下单 活跃
-超过 以上 至少 不少于 多于 大于 高于 没有 没 未 不再 停止 流失 沉睡 不活跃 最近 过去 近 天 周 个月 月份 月 年 内 里 期间
-的 了 过 在 中 是 呢 吗 啊 把 被 有 都 和 与 及 或 或者 等 这些 那些 其中 中间 当中 之中 里面
-销售额 营业额 销售 卖得最好 卖得最多 卖得最 卖得 卖出 卖了 卖 最畅销 畅销 最受欢迎 受欢迎 花了 花 消费额 消费了 总额 收入 钱 元 块 美元
-哪些 哪个 哪几个 哪类 哪一类 什么 品类 类别 类目 类 部门 前 排名 排行 最多 最高 最好 最大 多 高 好 大 top
-核销过 核销了 核销 兑换过 兑换 优惠券 券 使用过 使用 用过 用了 用 活动 收到过 收到 参与过 参与 参加过 参加 营销 零售
-次 笔 单 订单 购物篮 件 销量 数量 总数 数 份 商品 产品 东西 全店 全部 所有 各 个 张 分别 一下 统计 查询 看看 告诉我 我 我们
-""".split(), key=len, reverse=True)
+_ZH_STOP_WORDS = """
+请问 一共 总共 总计 合计 共有 共 有多少户 有多少个 有多少位 有多少 多少户
+多少个 多少位 多少名 多少人 多少 几户 几个 几位 几 家庭 户 顾客 用户 客户
+会员 人数 人 位 名 家 购买了 购买过 购买 买过 买了 买 购物 消费 来过 来
+光顾 下单 活跃 超过 以上 至少 不少于 多于 大于 高于 没有 没 未 不再 停止
+流失 沉睡 不活跃 最近 过去 近 天 周 个月 月份 月 年 内 里 期间 的 了 过
+在 中 是 呢 吗 啊 把 被 有 都 和 与 及 或 或者 等 这些 那些 其中 中间
+当中 之中 里面 销售额 营业额 销售 卖得最好 卖得最多 卖得最 卖得 卖出 卖了 卖
+最畅销 畅销 最受欢迎 受欢迎 花了 花 消费额 消费了 总额 收入 钱 元 块 美元
+哪些 哪个 哪几个 哪类 哪一类 什么 品类 类别 类目 类 部门 前 排名 排行 最多
+最高 最好 最大 多 高 好 大 top 核销过 核销了 核销 兑换过 兑换 优惠券 券
+使用过 使用 用过 用了 用 活动 收到过 收到 参与过 参与 参加过 参加 营销 零售
+次 笔 单 订单 购物篮 件 销量 数量 总数 数 份 商品 产品 东西 全店 全部 所有
+各 个 张 分别 一下 统计 查询 看看 告诉我 我 我们
+"""
+_ZH_STOP = sorted(_ZH_STOP_WORDS.split(), key=len, reverse=True)
 _ZH_SEPARATORS = re.compile(r"[\s,，、。？?！!：:；;（）()“”\"'和与及或]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -619,8 +626,9 @@ def read_question(
         if window is not None and window_to_filter and not filters.redeemed_window:
             filters.received_window, window = window, None
 
-    scope_phrases = (_chinese_phrases(_mask(masked, [c.span for c in claims])) if
-                     language == "zh" else _english_phrases(_mask(masked, [c.span for c in claims])))
+    unquantified = _mask(masked, [c.span for c in claims])
+    scope_phrases = (_chinese_phrases(unquantified) if language == "zh"
+                     else _english_phrases(unquantified))
     scope = QueryScope()
     resolver = ScopeResolver(session)
     for phrase in scope_phrases:

@@ -24,8 +24,8 @@ from coupondesk.agent.question_reading import (
     Decline,
     read_question,
 )
-from coupondesk.agent.question_wording import answer_text, reading_text
-from coupondesk.tools.errors import BadInputError, CoupondeskError, LLMError
+from coupondesk.agent.question_wording import answer_text, figure_text, reading_text
+from coupondesk.tools.errors import CoupondeskError, LLMError
 from coupondesk.tools.llm import ChatModel, ToolSpec, system, user
 from coupondesk.tools.queries.question_query import (
     GroupBy,
@@ -316,6 +316,7 @@ def answer_question(
                     "query": reading.model_dump(mode="json")}
         return {"answer": answer_text(result), "answered": True,
                 "query": reading.model_dump(mode="json"), "reading": reading_text(result),
+                "figure": figure_text(result),
                 "tool": "run_question_query", "source": "rules",
                 "data": result.model_dump(mode="json", exclude={"query"})}
     if reading.kind == "not_understood" and llm is not None and getattr(

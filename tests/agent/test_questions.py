@@ -157,8 +157,8 @@ def _window(value: tuple[str, str] | None) -> tuple[datetime, datetime] | None:
         pd.Timestamp(value[1]) + pd.Timedelta(days=1)).to_pydatetime()
 
 
-def _lines(cj: Slice, window: tuple[str, str] | None) -> pd.DataFrame:
-    lines = cj.lines[cj.lines.ts < pd.Timestamp(TODAY)]
+def _lines(frames: Slice, window: tuple[str, str] | None) -> pd.DataFrame:
+    lines = frames.lines[frames.lines.ts < pd.Timestamp(TODAY)]
     bounds = _window(window)
     if bounds is not None:
         lines = lines[(lines.ts >= bounds[0]) & (lines.ts < bounds[1])]
@@ -172,11 +172,11 @@ def _scoped(lines: pd.DataFrame, expected: dict[str, Any]) -> pd.DataFrame:
     return lines[lines.department.isin(departments) | lines.product_category.isin(categories)]
 
 
-def _population(cj: Slice, expected: dict[str, Any]) -> set[int]:
+def _population(frames: Slice, expected: dict[str, Any]) -> set[int]:
     """Households passing the expected filters, computed in pandas."""
     filters = expected.get("filters", {})
-    people = set(cj.households)
-    history = _lines(cj, None)
+    people = set(frames.households)
+    history = _lines(frames, None)
     if "lapsed_days" in filters:
         cutoff = pd.Timestamp(TODAY) - pd.Timedelta(days=filters["lapsed_days"])
         base = _scoped(history, expected) if filters.get("lapsed_from_scope") else history
@@ -184,19 +184,20 @@ def _population(cj: Slice, expected: dict[str, Any]) -> set[int]:
         recent = set(base[base.ts >= cutoff].household_id)
         people &= before - recent
     if "min_spend" in filters:
-        spend = _lines(cj, filters.get("spend_window")).groupby("household_id").sales_value.sum()
+        window = _lines(frames, filters.get("spend_window"))
+        spend = window.groupby("household_id").sales_value.sum()
         amount = filters["min_spend"]
         big = spend >= amount if filters.get("min_spend_inclusive", True) else spend > amount
         people &= set(spend[big].index)
     if filters.get("redeemed_coupon"):
-        redeemed = cj.redemptions[cj.redemptions.redemption_date < pd.Timestamp(TODAY)]
+        redeemed = frames.redemptions[frames.redemptions.redemption_date < pd.Timestamp(TODAY)]
         if "redeemed_window" in filters:
             low, high = _window(filters["redeemed_window"])  # type: ignore[misc]
             redeemed = redeemed[(redeemed.redemption_date >= low)
                                 & (redeemed.redemption_date < high)]
         people &= set(redeemed.household_id)
     if filters.get("received_campaign"):
-        receipts = cj.receipts.merge(cj.campaigns, on="campaign_id")
+        receipts = frames.receipts.merge(frames.campaigns, on="campaign_id")
         if "received_window" in filters:
             start, end = (pd.Timestamp(d) for d in filters["received_window"])
             receipts = receipts[(receipts.start_date <= end) & (receipts.end_date >= start)]
@@ -204,20 +205,21 @@ def _population(cj: Slice, expected: dict[str, Any]) -> set[int]:
     return people
 
 
-def expected_figure(cj: Slice, expected: dict[str, Any]) -> Any:
+def expected_figure(frames: Slice, expected: dict[str, Any]) -> Any:
     """The figure (or ranked (name, value) rows) of the expected reading, in pandas."""
     measure, window = expected["measure"], expected.get("window")
-    people = _population(cj, expected)
+    people = _population(frames, expected)
     if measure == "redemptions":
-        redemptions = cj.redemptions[cj.redemptions.household_id.isin(people)]
+        redemptions = frames.redemptions[frames.redemptions.household_id.isin(people)]
         low, high = _window(window) or (datetime.min, datetime(TODAY.year, TODAY.month, TODAY.day))
         return int(((redemptions.redemption_date >= low)
                     & (redemptions.redemption_date < high)).sum())
     if measure == "campaigns":
+        assert window is not None  # every campaigns row of the table names a window
         start, end = (pd.Timestamp(d) for d in window)
-        campaigns = cj.campaigns
+        campaigns = frames.campaigns
         return int(((campaigns.start_date <= end) & (campaigns.end_date >= start)).sum())
-    lines = _scoped(_lines(cj, window), expected)
+    lines = _scoped(_lines(frames, window), expected)
     lines = lines[lines.household_id.isin(people)]
     aggregate = {"households": lambda f: f.household_id.nunique(),
                  "baskets": lambda f: f.basket_id.nunique(),

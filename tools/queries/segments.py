@@ -195,7 +195,7 @@ def bought_between_rule(
     categories: Sequence[str] = (),
     broad: bool = False,
 ) -> ColumnElement[bool]:
-    """Bought (in scope, if given) in [start, end): a named month or year, not just "last N days"."""
+    """Bought (in scope, if given) in [start, end): a named month or year, not "last N days"."""
     return _bought(
         start=start, end=end, departments=departments, categories=categories, broad=broad
     )
