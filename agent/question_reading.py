@@ -52,6 +52,11 @@ CAN_ASK_ZH = (
 )
 
 
+LOOSE_MIN_SCORE = 0.85
+"""A fuzzy or semantic catalog reading is taken only this sure ("pizza" -> FROZEN PIZZA, 0.87;
+"made" -> FLORAL-FRESH CUT, 0.64, is not)."""
+
+
 @dataclass(frozen=True)
 class Decline:
     """A question the typed query cannot express, and why (shown with what can be asked)."""
@@ -92,10 +97,12 @@ UNSUPPORTED = re.compile(
     r"demographic\w*|profit\w*|margin\w*|roi|prices?|cost|new\s+customers?|first[\s-]time|"
     r"first|once|twice|times|both|except|excluding|other\s+than|but\s+not|between|since|until|"
     r"before|after|least\s+(?:popular|sold|selling)|fewest|lowest|worst|cheapest|smallest|"
-    r"bottom|per\s+cent|each|every|list|names?|ids?)(?![a-z])"
+    r"bottom|per\s+cent|each|every|list|names?|ids?|summer|winter|spring|autumn|fall|seasons?|"
+    r"holidays?|christmas|thanksgiving|easter|halloween)(?![a-z])"
     r"|平均|人均|每户|每个|比例|占比|百分|比率|率|对比|比较|相比|增长|下降|减少|增加|趋势|变化|每天|每周|"
     r"每月|按月|按周|按天|周末|星期|品牌|门店|商店|年龄|收入|孩子|儿童|已婚|单身|利润|毛利|价格|成本|新客|"
-    r"首次|第一次|两次|多次|次数最|同时|除了|但没|之间|以来|之前|之后|从|最少|最低|最差|最便宜|名单|是谁",
+    r"首次|第一次|两次|多次|次数最|同时|除了|但没|之间|以来|之前|之后|从|最少|最低|最差|最便宜|名单|是谁|"
+    r"夏天|夏季|冬天|冬季|春天|春季|秋天|秋季|节日|节假日|春节|圣诞|只买|仅|还在|仍然|依然|再次",
     _I,
 )
 AT_LEAST_ONCE = re.compile(r"(?<![a-z])(?:at\s+least\s+once|one\s+or\s+more\s+times)(?![a-z])", _I)
@@ -167,7 +174,8 @@ _GROUP_SPEND = re.compile(
     r"(?<![a-z])(?:sell\w*|sold|sales|revenue|turnover|spend\w*|spent|dollars?)(?![a-z])"
     r"|卖|畅销|销售|营业额|消费额|花", _I)
 _GROUP_HOUSEHOLDS = re.compile(
-    rf"(?<![a-z])(?:most|more|largest\s+number\s+of)\s+{_HH_NOUN}(?![a-z])|(?<![a-z])"
+    rf"(?<![a-z])(?:most|more|largest\s+number\s+of|number\s+of|by|count\s+of)\s+{_HH_NOUN}"
+    r"(?![a-z])|(?<![a-z])"
     r"(?:popular|reach\w*)(?![a-z])|(?:家庭|顾客|用户|人)(?:数)?最多|人数|最受欢迎", _I)
 _GROUP_BASKETS = re.compile(r"(?<![a-z])(?:baskets|trips|visits|orders)(?![a-z])|购物篮|订单", _I)
 _GROUP_UNITS = re.compile(r"(?<![a-z])(?:units|items|quantity)(?![a-z])|销量|件数", _I)
@@ -260,7 +268,16 @@ def _quarter_window(year: int, quarter: int, words: str) -> Window:
 
 
 def _relative(which: str, unit: str, today: date) -> Window:
-    last_day = today - timedelta(days=1)
+    window = _relative_span(which, unit, today)
+    if window.start >= today:  # "this year" on 1 January: nothing of it is in the data yet
+        return Window(start=today, end=today, words=window.words)
+    return window
+
+
+def _relative_span(which: str, unit: str, today: date) -> Window:
+    last_day = max(today - timedelta(days=1), today.replace(day=1) if unit == "month" else (
+        today - timedelta(days=today.weekday()) if unit == "week" else date(today.year, 1, 1)
+        if unit == "year" else date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)))
     if unit == "month":
         if which == "this":
             return Window(start=today.replace(day=1), end=last_day, words="this month")
@@ -363,8 +380,8 @@ buyer homes home users user members member clients client redeemers redeemer bas
 trip visits visit transactions transaction orders order units unit items item packs pack packages
 package sales sale sold sell sells selling revenue turnover takings spend spent spending spends
 dollars dollar money worth value bought buy buys buying purchased purchase purchases purchasing
-shopped shop shops shopping ordered visited came come active lapsed inactive dormant churned lost
-haven't hasn't haven hasn not no never didn't didn don't don doesn't doesn t s stopped since
+shopped shop shops shopping ordered visited came come active lapsed inactive dormant churned
+haven't hasn't haven hasn not no never didn't didn don't don doesn't doesn t s stopped
 last past previous recent recently days day weeks week months month years year quarter quarters
 ago more than over above exceed exceeding exceeded greater beyond least or at up
 redeemed redeem redeems redeeming used use using coupon coupons voucher vouchers code codes
@@ -374,15 +391,16 @@ rank ranking popular performing performed perform sellers seller selling-best be
 among between who that whose those them ones one there tell show give me please can could would
 you let know find out see list so far ever anything something everything stuff products product
 goods section aisle department's store-wide storewide whole entire everyone everybody in-store
-grocery-wide also only just yet still again already get's kinds kind type types
+grocery-wide also get's kinds kind type types
 include included includes including contain contained contains containing ran run running held
-launched took place happened altogether back
+launched took place happened altogether back made make makes making redemption redemptions
+issue issues issuing highest greatest has database data
 """
 _EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
 
 _ZH_STOP_WORDS = """
-请问 一共 总共 总计 合计 共有 共 有多少户 有多少个 有多少位 有多少 多少户
+总销售额 总额 总 满 请问 一共 总共 总计 合计 共有 共 有多少户 有多少个 有多少位 有多少 多少户
 多少个 多少位 多少名 多少人 多少 几户 几个 几位 几 家庭 户 顾客 用户 客户
 会员 人数 人 位 名 家 购买了 购买过 购买 买过 买了 买 购物 消费 来过 来
 光顾 下单 活跃 超过 以上 至少 不少于 多于 大于 高于 没有 没 未 不再 停止
@@ -517,8 +535,48 @@ def _top_n(text: str, facts_size: int | None, group: GroupBy | None) -> int | No
     return 5
 
 
-def _days_window(days: int, today: date, words: str) -> Window:
-    return Window(start=today - timedelta(days=days), end=today - timedelta(days=1), words=words)
+_AND = re.compile(r"(?<![a-z])and(?![a-z])|&|和|与|及|跟|还有", _I)
+_ACTIVE_WORD = re.compile(r"(?<![a-z])active(?![a-z])|活跃", _I)
+_NEGATION = re.compile(
+    r"(?<![a-z])(?:no|not|never|without|none|nobody|nothing)(?![a-z])|n't|没|未|不|无", _I)
+_COUPON_WORD = re.compile(r"(?<![a-z])(?:coupons?|vouchers?|codes?)(?![a-z])|券", _I)
+_CAMPAIGN_WORD = re.compile(
+    r"(?<![a-z])(?:campaigns?|mailers?|promotions?|promos?)(?![a-z])|活动", _I)
+_RANK_WORD = re.compile(
+    r"(?<![a-z])(?:top|best|biggest|largest|most|highest|leading|greatest)(?![a-z])"
+    r"|最(?!近)|排名|排行", _I)
+
+
+def _unconsumed(
+    masked: str, measure: Measure, group_by: GroupBy | None, active_days: int | None,
+    lapsed: int | None, redeemed: bool, received: bool,
+) -> tuple[str, str] | None:
+    """A meaning-bearing word no field took ("active" without days, "no", "coupon", "top"):
+    dropping it would answer a nearby question, so the question is declined instead."""
+    if _ACTIVE_WORD.search(masked) and active_days is None:
+        return ("\"active\" needs a number of days (\"active in the last 30 days\")",
+                "“活跃”需要给出天数（如“最近30天活跃”）")
+    if _NEGATION.search(masked) and lapsed is None:
+        return ("a negation can be asked only as \"no purchase in the last N days\"",
+                "否定条件只支持“超过N天没有购物”")
+    if _COUPON_WORD.search(masked) and not redeemed and measure not in (
+            "redemptions", "coupons_issued"):
+        return ("coupons can be asked as \"redeemed a coupon\", redemptions or coupons issued",
+                "优惠券只支持“核销过优惠券”、核销次数或发券数")
+    if _CAMPAIGN_WORD.search(masked) and not received and measure != "campaigns":
+        return ("campaigns can be asked as \"received a campaign\" or a number of campaigns",
+                "活动只支持“收到过活动”或活动数")
+    if _RANK_WORD.search(masked) and group_by is None:
+        return ("a ranking needs categories or departments (\"top 5 categories by sales\")",
+                "排名需要按品类或部门（如“销售额前5的品类”）")
+    return None
+
+
+def _days_window(days: int, today: date, words: str, first_day: date | None = None) -> Window:
+    start = today - timedelta(days=days)
+    if first_day is not None and start < first_day:
+        start, words = first_day, f"{words}; the data starts {first_day}"
+    return Window(start=start, end=today - timedelta(days=1), words=words)
 
 
 def read_question(
@@ -596,7 +654,7 @@ def read_question(
                              f"lapsed = no purchase in the last {lapsed} days (policy default)")
     if facts.active_days is not None:
         days = facts.active_days
-        rolling = _days_window(days, today, f"the last {days} days")
+        rolling = _days_window(days, today, f"the last {days} days", first_day)
         if window is None and measure != "campaigns":
             window = rolling
         else:
@@ -608,13 +666,19 @@ def read_question(
     # The one window belongs to the measure, unless the question counts households by a filter
     # alone ("how many redeemed a coupon in 2017?", "spent more than $500 in March?").
     window_to_filter = measure == "households" and not purchase and group_by is None
+    if facts.audience_min_spend is not None and purchase and (
+            calendars or facts.active_days is not None or facts.spend_window_days is not None):
+        return reading.decline("it is unclear whether the period is the purchase's or the "
+                               "spend's; ask one of them",
+                               "不清楚时间段属于购买还是消费金额条件，请分开问")
     if facts.audience_min_spend is not None:
         filters.min_spend = facts.audience_min_spend
         filters.min_spend_inclusive = not STRICT_MORE.search(masked) or bool(
             INCLUSIVE_MORE.search(masked))
         if facts.spend_window_days is not None:
             filters.spend_window = _days_window(facts.spend_window_days, today,
-                                                f"the last {facts.spend_window_days} days")
+                                                f"the last {facts.spend_window_days} days",
+                                                first_day)
         elif window is not None and window_to_filter:
             filters.spend_window, window = window, None
     if redeemed:
@@ -626,6 +690,9 @@ def read_question(
         if window is not None and window_to_filter and not filters.redeemed_window:
             filters.received_window, window = window, None
 
+    guard = _unconsumed(masked, measure, group_by, facts.active_days, lapsed, redeemed, received)
+    if guard is not None:
+        return reading.decline(*guard)
     unquantified = _mask(masked, [c.span for c in claims])
     scope_phrases = (_chinese_phrases(unquantified) if language == "zh"
                      else _english_phrases(unquantified))
@@ -634,7 +701,9 @@ def read_question(
     for phrase in scope_phrases:
         part = resolver.phrase(phrase, strict=True)
         if not part.resolved and len(phrase.split()) <= 2:  # a loose reading of a short phrase
-            part = resolver.phrase(phrase)
+            matches = resolver.lookup(phrase, semantic=True)
+            if matches and matches[0].score >= LOOSE_MIN_SCORE:
+                part = resolver.phrase(phrase)
         if not part.resolved:
             return reading.decline(f"\"{phrase}\" is not a product, category or department "
                                    "of the catalog, nor a part of a question I can read",
@@ -651,6 +720,12 @@ def read_question(
     elif NEGATED_PURCHASE.search(masked):
         return reading.decline("\"did not buy\" can be asked with a number of days only",
                                "“没有买”需要给出天数")
+    if measure in ("households", "baskets") and len(scope.phrases) > 1 and _AND.search(masked):
+        return reading.decline("\"X and Y\" could mean both or either; ask \"X or Y\"",
+                               "“X和Y”可能指同时买或任一，请用“或”")
+    if measure == "units" and scope.empty:
+        return reading.decline("units need a product, category or department (storewide units "
+                               "add up unlike things)", "销量需要指定商品、品类或部门")
     try:
         query = QuestionQuery(
             measure=measure, scope=scope, window=window, filters=filters, group_by=group_by,

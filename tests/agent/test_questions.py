@@ -83,6 +83,9 @@ READINGS: list[tuple[str, dict[str, Any]]] = [
      {"measure": "households", "categories": ["SOUP"], "window": days(45)}),
     ("最近3周有多少顾客买了咖啡？",
      {"measure": "households", "categories": ["COFFEE"], "window": days(21)}),
+    ("How many households made a purchase in November?",
+     {"measure": "households", "window": ("2017-11-01", "2017-11-30")}),
+    ("最近7天有多少户购物？", {"measure": "households", "window": days(7)}),
     ("how many households bought coffee or tea in the last 30 days?",
      {"measure": "households", "categories": ["COFFEE", "TEAS"], "window": days(30)}),
     # lapsed from the store
@@ -103,6 +106,9 @@ READINGS: list[tuple[str, dict[str, Any]]] = [
     ("最近60天消费超过300元的家庭有多少？",
      {"measure": "households", "window": None,
       "filters": {"min_spend": 300.0, "min_spend_inclusive": False, "spend_window": days(60)}}),
+    ("最近90天消费满500元以上的用户有多少？",
+     {"measure": "households", "window": None,
+      "filters": {"min_spend": 500.0, "min_spend_inclusive": True, "spend_window": days(90)}}),
     ("what was total spend on produce by households that spent at least $1000?",
      {"measure": "spend", "departments": ["PRODUCE"], "window": None,
       "filters": {"min_spend": 1000.0, "min_spend_inclusive": True}}),
@@ -312,6 +318,18 @@ DECLINES = [
     "明天天气怎么样？",
     "每个月的销售额趋势是怎样的？",
     "有孩子的家庭买了多少咖啡？",
+    # meaning-bearing words no field takes: declined rather than dropped
+    "what's the most popular category among active customers?",  # "active" without days
+    "how many households bought coffee with a coupon?",
+    "how many of our top customers bought coffee?",
+    "how many households still buy coffee?",
+    "how many households bought only coffee last month?",
+    "how many households with no coffee purchase in March?",
+    "how many households bought coffee and tea last month?",  # both, or either?
+    "how many households bought coffee in the last 30 days and spent over $100?",
+    "how many items did households buy in december?",  # storewide units mix gallons and items
+    "how many people bought ice cream in summer?",
+    "how many households bought milk this year?",  # nothing of 2018 is in the data
 ]
 
 
