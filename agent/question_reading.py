@@ -115,7 +115,7 @@ demographics, brands, stores, frequency, ranges, lists of households."""
 _HH_NOUN = (r"(?:households?|customers?|shoppers?|famil(?:y|ies)|people|buyers?|homes?|users?|"
             r"members?|clients?|redeemers?)")
 GROUPING = re.compile(
-    r"(?<![a-z])(?:which|what|top|best|biggest|largest|most|leading|rank\w*)(?![a-z]).*?"
+    r"(?<![a-z])(?:which|top|best|biggest|largest|most|leading|rank\w*)(?![a-z]).*?"
     r"(?<![a-z])(?P<unit>categor(?:y|ies)|departments?)(?![a-z])"
     r"|(?<![a-z])(?P<unit2>categor(?:y|ies)|departments?)(?![a-z]).*?"
     r"(?<![a-z])(?:sell|sold|sales|revenue|most|best|top|biggest|popular|rank\w*)(?![a-z])",
@@ -394,7 +394,8 @@ goods section aisle department's store-wide storewide whole entire everyone ever
 grocery-wide also get's kinds kind type types
 include included includes including contain contained contains containing ran run running held
 launched took place happened altogether back made make makes making redemption redemptions
-issue issues issuing highest greatest has database data
+issue issues issuing issued given distributed handed dispatched highest greatest has database
+data
 """
 _EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'&\-]*")
@@ -542,6 +543,8 @@ _NEGATION = re.compile(
 _COUPON_WORD = re.compile(r"(?<![a-z])(?:coupons?|vouchers?|codes?)(?![a-z])|券", _I)
 _CAMPAIGN_WORD = re.compile(
     r"(?<![a-z])(?:campaigns?|mailers?|promotions?|promos?)(?![a-z])|活动", _I)
+_BARE_COMPARATIVE = re.compile(
+    r"(?<![a-z])(?<!or\s)(?:more|less|fewer)(?![a-z])(?!\s+than)", _I)
 _RANK_WORD = re.compile(
     r"(?<![a-z])(?:top|best|biggest|largest|most|highest|leading|greatest)(?![a-z])"
     r"|最(?!近)|排名|排行", _I)
@@ -566,6 +569,9 @@ def _unconsumed(
     if _CAMPAIGN_WORD.search(masked) and not received and measure != "campaigns":
         return ("campaigns can be asked as \"received a campaign\" or a number of campaigns",
                 "活动只支持“收到过活动”或活动数")
+    if _BARE_COMPARATIVE.search(masked):
+        return ("\"more\"/\"less\" needs \"than\" and an amount (\"spent more than $500\")",
+                "“更多/更少”需要给出金额（如“消费超过500元”）")
     if _RANK_WORD.search(masked) and group_by is None:
         return ("a ranking needs categories or departments (\"top 5 categories by sales\")",
                 "排名需要按品类或部门（如“销售额前5的品类”）")
@@ -584,14 +590,14 @@ def read_question(
     default_lapsed_days: int = 30,
 ) -> QuestionQuery | Decline:
     """The typed reading of a question, or a Decline saying why it cannot be expressed."""
-    text = question.strip()
+    text = AT_LEAST_ONCE.sub(lambda m: " " * len(m.group(0)), question.strip())
     language = detect_language(text)
     reading = _Reading(text, language, today, first_day, today - timedelta(days=1),
                        default_lapsed_days)
     if OUT_OF_SCOPE.search(text):
         return reading.decline("it asks for a cause, a prediction, advice or something outside "
                                "the data", "问的是原因、预测、建议或数据以外的事", "out_of_scope")
-    unsupported = UNSUPPORTED.search(AT_LEAST_ONCE.sub(" ", text))
+    unsupported = UNSUPPORTED.search(text)
     if unsupported:
         return reading.decline(f"\"{unsupported.group(0).strip()}\" is not something the query "
                                "can express", f"查询无法表达“{unsupported.group(0).strip()}”")
@@ -713,6 +719,18 @@ def read_question(
         scope.categories += [c for c in part.categories if c not in scope.categories]
         if part.note:
             scope.notes.append(part.note)
+    if (redeemed or received) and not scope.empty and not purchase and measure == "households":
+        return reading.decline("coupon and campaign filters are about households, not products; "
+                               "ask e.g. \"households that redeemed a coupon and bought coffee\"",
+                               "核销/活动条件针对家庭而非商品，请问“核销过优惠券且买过咖啡的家庭”")
+    filter_match = REDEEMED.search(masked) if redeemed else None
+    filter_match = filter_match or (RECEIVED.search(masked) if received else None)
+    if filter_match and window is not None and calendars and (
+            0 <= calendars[0].span[0] - filter_match.start() - len(filter_match.group(0).rstrip())
+            <= 12):
+        return reading.decline("it is unclear whether the period belongs to the coupon/campaign "
+                               "filter or to what is counted",
+                               "不清楚时间段属于核销/活动条件还是统计对象")
     if lapsed is not None:
         filters.lapsed_days = lapsed
         if NEGATED_PURCHASE.search(masked) and not scope.empty:

@@ -22,7 +22,10 @@ _MEASURE_ZH = {
 }
 
 
-def _dates(window: Window | None, counted_from: str, counted_to: str, zh: bool) -> str:
+def _dates(window: Window | None, counted_from: str, counted_to: str, zh: bool,
+           measure: str = "") -> str:
+    if window is None and measure == "coupons_issued":
+        return "全部时间" if zh else "all time"
     if window is None:
         return (f"全部数据（{counted_from} 至 {counted_to}）" if zh
                 else f"all the data ({counted_from} to {counted_to})")
@@ -98,8 +101,8 @@ def reading_text(result: QueryResult) -> str:
         label = "时间" if zh else "window"
         if query.measure == "households" and query.group_by is None:
             label = "购买时间" if zh else "bought"
-        parts.append(f"{label}：{_dates(query.window, counted_from, counted_to, zh)}" if zh
-                     else f"{label}: {_dates(query.window, counted_from, counted_to, zh)}")
+        dates = _dates(query.window, counted_from, counted_to, zh, query.measure)
+        parts.append(f"{label}：{dates}" if zh else f"{label}: {dates}")
     conditions = filter_words(query.filters, query, zh)
     if conditions:
         parts.append(("人群：" if zh else "households that ") + ("；" if zh else "; ").join(

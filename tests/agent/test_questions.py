@@ -141,6 +141,10 @@ READINGS: list[tuple[str, dict[str, Any]]] = [
     ("what was revenue from meat in Q4?",
      {"measure": "spend", "departments": ["MEAT", "MEAT-PCKGD"],
       "window": ("2017-10-01", "2017-12-31")}),
+    ("what is the revenue of the deli department in 2017?",
+     {"measure": "spend", "departments": ["DELI"], "window": Y2017}),
+    ("How many households bought coffee at least once in 2017?",
+     {"measure": "households", "categories": ["COFFEE"], "window": Y2017}),
     ("12月份牛奶的销售额是多少？",
      {"measure": "spend", "categories": ["FLUID MILK PRODUCTS"], "window": DEC}),
     ("how many units of soup were sold in October?",
@@ -330,6 +334,9 @@ DECLINES = [
     "how many items did households buy in december?",  # storewide units mix gallons and items
     "how many people bought ice cream in summer?",
     "how many households bought milk this year?",  # nothing of 2018 is in the data
+    "How many households bought more coffee last month?",  # more than what?
+    "how many households redeemed coupons for coffee?",  # coupons are not per product here
+    "sales of candy among households that redeemed a coupon in 2017",  # whose 2017?
 ]
 
 

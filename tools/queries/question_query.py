@@ -276,7 +276,8 @@ def _households(session: Session, query: QuestionQuery, today: date,
 def run_question_query(session: Session, query: QuestionQuery, *, today: date) -> QueryResult:
     """Answer a typed question from the database (read-only)."""
     check_scope_names(session, query.scope.departments, query.scope.categories)
-    if query.window is not None and query.window.start >= today:
+    if query.window is not None and query.window.start >= today and (
+            query.measure != "coupons_issued"):
         raise BadInputError(f"the window starts on {query.window.start}, on or after today "
                             f"({today}): there is no data for it yet")
     rules = household_rules(session, query, today=today)
@@ -303,14 +304,16 @@ def run_question_query(session: Session, query: QuestionQuery, *, today: date) -
                 select(Household.household_id).where(*rules)))
         value = int(session.execute(select(func.count()).where(*where_r)).scalar_one())
     elif query.measure == "coupons_issued":
-        start, end = _window_bounds(query.window, today)
-        where_i: list[ColumnElement[bool]] = [IssuedCoupon.issued_at < end]
-        if start is not None:
-            where_i.append(IssuedCoupon.issued_at >= start)
+        # coupondesk issues codes in real time, after the retail data ends: no window = all.
+        where_i: list[ColumnElement[bool]] = []
+        if query.window is not None:
+            low, high = query.window.bounds
+            where_i += [IssuedCoupon.issued_at >= low, IssuedCoupon.issued_at < high]
         if rules:
             where_i.append(IssuedCoupon.household_id.in_(
                 select(Household.household_id).where(*rules)))
-        value = int(session.execute(select(func.count()).where(*where_i)).scalar_one())
+        value = int(session.execute(
+            select(func.count()).select_from(IssuedCoupon).where(*where_i)).scalar_one())
     else:  # campaigns: historical retail campaigns running in the window
         where_c: list[ColumnElement[bool]] = [RetailCampaign.start_date < today]
         if query.window is not None:
