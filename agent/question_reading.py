@@ -242,7 +242,8 @@ EN_RELATIVE = re.compile(
     r"|(?<![a-z])(?P<yesterday>yesterday)(?![a-z])|(?<![a-z])(?P<today>today)(?![a-z])",
     _I)
 ZH_MONTH = re.compile(
-    r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二两三四五六七八九])"
+    r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*|(?P<rel>去年|今年)\s*)?"
+    r"(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二两三四五六七八九])"
     r"\s*月份?(?!\s*[0-9一二三四五六七八九十]+\s*[日号])")
 ZH_YEAR = re.compile(r"(?P<year>(?:19|20)\d\d)\s*年(?:度)?(?!\s*\d)")
 ZH_QUARTER = re.compile(r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?第?(?P<q>[一二三四1-4])季度")
@@ -323,6 +324,13 @@ def find_calendar_windows(text: str, today: date, last_day: date) -> list[_Calen
             add(Window(start=today, end=today, words="today"), m.span())
         else:
             add(_relative(m.group("which").lower(), m.group("unit").lower(), today), m.span())
+    for m in ZH_MONTH.finditer(text):
+        raw = m.group("month")
+        month = int(raw) if raw.isdigit() else _ZH_NUM[raw]
+        year = int(m.group("year")) if m.group("year") else _recent_year(month, last_day)
+        if m.group("rel"):
+            year = today.year - 1 if m.group("rel") == "去年" else today.year
+        add(_month_window(year, month, f"{calendar.month_name[month]} {year}"), m.span())
     for m in ZH_RELATIVE.finditer(text):
         kind = next(name for name, value in m.groupdict().items() if value)
         unit_which = {"lm": ("last", "month"), "tm": ("this", "month"), "ly": ("last", "year"),
@@ -355,11 +363,6 @@ def find_calendar_windows(text: str, today: date, last_day: date) -> list[_Calen
                 not re.match(r"(?:in|during|for|of)\s", m.group(0), _I):
             continue  # an abbreviation standing alone is more likely a word than a month
         month = _MONTHS[word]
-        year = int(m.group("year")) if m.group("year") else _recent_year(month, last_day)
-        add(_month_window(year, month, f"{calendar.month_name[month]} {year}"), m.span())
-    for m in ZH_MONTH.finditer(text):
-        raw = m.group("month")
-        month = int(raw) if raw.isdigit() else _ZH_NUM[raw]
         year = int(m.group("year")) if m.group("year") else _recent_year(month, last_day)
         add(_month_window(year, month, f"{calendar.month_name[month]} {year}"), m.span())
     for m in [*EN_YEAR.finditer(text), *ZH_YEAR.finditer(text)]:
@@ -418,6 +421,7 @@ _ZH_STOP_WORDS = """
 _ZH_STOP = sorted(_ZH_STOP_WORDS.split(), key=len, reverse=True)
 _ZH_SEPARATORS = re.compile(r"[\s,，、。？?！!：:；;（）()“”\"'和与及或]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_ZH_NUMERAL = re.compile(r"[一二两三四五六七八九十]+")
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -702,6 +706,8 @@ def read_question(
     unquantified = _mask(masked, [c.span for c in claims])
     scope_phrases = (_chinese_phrases(unquantified) if language == "zh"
                      else _english_phrases(unquantified))
+    if group_by is not None and top_size is not None:  # "三个部门": the numeral is the top-N
+        scope_phrases = [p for p in scope_phrases if not _ZH_NUMERAL.fullmatch(p)]
     scope = QueryScope()
     resolver = ScopeResolver(session)
     for phrase in scope_phrases:

@@ -135,6 +135,10 @@ READINGS: list[tuple[str, dict[str, Any]]] = [
     ("which category has the most buyers among lapsed households?",
      {"measure": "households", "window": None, "filters": {"lapsed_days": 30},
       "group_by": "category", "top_n": 1}),
+    ("销售额最高的三个部门是哪些？",
+     {"measure": "spend", "window": None, "group_by": "department", "top_n": 3}),
+    ("去年十二月有多少户买过猫粮？",
+     {"measure": "households", "categories": ["CAT FOOD"], "window": DEC}),
     ("上个月卖得最好的5个品类是哪些？",
      {"measure": "spend", "window": DEC, "group_by": "category", "top_n": 5}),
     # sales, units, baskets
