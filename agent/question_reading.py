@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-from coupondesk.agent.planning.parsing import detect_language, read_request
+from coupondesk.agent.planning.parsing import read_request
 from coupondesk.agent.planning.scope_resolution import ScopeResolver
+from coupondesk.tools.language import detect_language
 from coupondesk.tools.policy.quantities import find_claims
 from coupondesk.tools.queries.question_query import (
     GroupBy,

@@ -1,7 +1,7 @@
 """What the TUI needs from the desk, as a Protocol, and how the operator's text is routed.
 
-The app talks to `coupondesk.agent.service.CampaignDesk` (the same object the CLI uses) and to nothing
-else; tests hand it a FakeDesk with the same methods. Declaring the surface here keeps the
+The app talks to `coupondesk.agent.service.CampaignDesk` (the same object the CLI uses) and to
+nothing else; tests hand it a FakeDesk with the same methods. Declaring the surface here keeps the
 screens typed without importing the agent (and its LangGraph/torch dependencies) at import time.
 """
 
@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from coupondesk.tools.campaigns.proposal import Proposal
     from coupondesk.tools.campaigns.records import CampaignRow
+    from coupondesk.tools.outcomes.export import ExportResult
     from coupondesk.tools.policy.rules import Policy
-    from coupondesk.tools.settings import Settings
+
+    from coupondesk.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 
@@ -62,6 +64,10 @@ class Desk(Protocol):
     def proposal(self, campaign_id: int) -> Proposal: ...
 
     def ask(self, question: str) -> dict[str, Any]: ...
+
+    def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult: ...
+
+    def close(self) -> None: ...
 
 
 def is_question(text: str) -> bool:

@@ -1,8 +1,9 @@
 """FakeDesk: the CampaignDesk surface with canned, deterministic proposals (real models).
 
-Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan, Offer, CopyVariant,
-Violation), so the TUI renders exactly what the agent would hand it. The store is separate
-from the desk so two app instances can share it: that is how a restart is simulated.
+Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan,
+Offer, CopyVariant, Violation), so the TUI renders exactly what the agent would hand it. The
+store is separate from the desk so two app instances can share it: that is how a restart is
+simulated.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from coupondesk.tools.campaigns.plan import Audience, CampaignPlan
 from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
 from coupondesk.tools.campaigns.records import AuditRow, CampaignRow
 from coupondesk.tools.errors import CoupondeskError, NotFoundError, RefusedError
+from coupondesk.tools.outcomes.export import ExportResult
 from coupondesk.tools.policy.rules import Policy, load_policy
 from coupondesk.tools.policy.verdict import Violation
-from coupondesk.tools.settings import Settings
+
+from coupondesk.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 CREATED = datetime(2017, 12, 4, 9, 30)
@@ -246,6 +249,23 @@ class FakeDesk:
         if campaign is None or campaign.proposal is None:
             raise NotFoundError(f"campaign {campaign_id} has no proposal yet")
         return campaign.proposal.model_copy(update={"status": campaign.row.status})
+
+    def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult:
+        self.calls.append(("export", campaign_id))
+        campaign = self.store.campaigns[campaign_id]
+        if campaign.row.status != "dispatched":
+            raise RefusedError(f"campaign {campaign_id} is {campaign.row.status}; only a "
+                               "dispatched campaign has codes")
+        path = self.settings.home / "exports" / f"campaign-{campaign_id}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = b"campaign_id,household_id,code\n" + b"".join(
+            f"{campaign_id},{h},CD-FAKE-{h:04d}\n".encode() for h in range(campaign.row.issued))
+        path.write_bytes(content)
+        return ExportResult(campaign_id=campaign_id, format="csv", rows=campaign.row.issued,
+                            path=path, bytes=len(content))
+
+    def close(self) -> None:
+        self.calls.append(("close", ""))
 
     def ask(self, question: str) -> dict[str, Any]:
         self.calls.append(("ask", question))

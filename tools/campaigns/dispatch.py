@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash
+from coupondesk.tools.campaigns.proposal import verified_proposal
 from coupondesk.tools.campaigns.records import approvers, audit
+from coupondesk.tools.campaigns.variants import assign_variant, passing_variants
 from coupondesk.tools.db.schema import BudgetAccount, BudgetEntry, Campaign, Holdout, IssuedCoupon
 from coupondesk.tools.errors import NotFoundError, RefusedError
 from sqlalchemy import CursorResult, Engine, func, select, update
@@ -110,12 +111,10 @@ def dispatch(
             return DispatchResult(campaign_id, 0, already_dispatched=True)
         if campaign.status != "approved" or campaign.proposal_json is None:
             raise RefusedError(f"campaign {campaign_id} is {campaign.status}, not approved")
-        proposal = Proposal.model_validate(campaign.proposal_json)
-        digest = proposal_hash(proposal)
-        if digest != campaign.proposal_hash:
-            raise RefusedError(
-                f"campaign {campaign_id} changed after approval; its approval is void"
-            )
+        proposal, digest = verified_proposal(
+            campaign.proposal_json, campaign.proposal_hash,
+            refusal=f"campaign {campaign_id} changed after approval; its approval is void",
+        )
         names = approvers(session, campaign_id, digest)
         if len(names) < required_approvals:
             raise RefusedError(
@@ -142,6 +141,7 @@ def dispatch(
                 .on_conflict_do_nothing(index_elements=["campaign_id", "household_id"])
             )
         offer = proposal.plan.offer
+        passing = passing_variants([v.ok for v in proposal.copy_variants])
         before = _issued_count(session, campaign_id)
         rows = [
             {
@@ -149,6 +149,8 @@ def dispatch(
                 "kind": offer.kind, "value": offer.value, "min_spend": offer.min_spend,
                 "departments": offer.departments, "categories": offer.categories,
                 "valid_from": valid_from, "valid_to": valid_to, "status": "issued",
+                "variant": assign_variant(campaign_id, r.household_id, passing),
+                "send_at": valid_from,
             }
             for r in proposal.recipients
         ]

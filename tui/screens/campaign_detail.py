@@ -12,6 +12,7 @@ from typing import Any
 from coupondesk.tools.errors import NotFoundError
 from coupondesk.tui.format import day, money_or_dash, status_badge
 from coupondesk.tui.messages import (
+    CampaignExported,
     CampaignLoaded,
     CampaignRejected,
     DispatchCompleted,
@@ -57,7 +58,10 @@ def record_table(document: dict[str, Any]) -> Table:
 class CampaignDetailScreen(ReviewScreen):
     """A campaign opened from the list."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("ctrl+e", "export", "Export codes"),
+    ]
 
     def __init__(self, campaign_id: int) -> None:
         super().__init__()
@@ -105,6 +109,21 @@ class CampaignDetailScreen(ReviewScreen):
         self.show_proposal(message.proposal)
         if message.proposal is None:
             self.query_one(ActionBar).show_state(None)
+
+    def action_export(self) -> None:
+        """Write the campaign's codes for the delivery tool (CSV under $COUPONDESK_HOME/exports)."""
+        self._export()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export", name="export")
+    def _export(self) -> None:
+        self.post_message(CampaignExported(self.desk.export(self.campaign_id, fmt="csv")))
+
+    @on(CampaignExported)
+    def _exported(self, message: CampaignExported) -> None:
+        result = message.result
+        text = f"{result.rows:,} codes of campaign {result.campaign_id} written to {result.path}"
+        self.chat.add_note(text, "summary")
+        self.notify(text, title="Exported", timeout=10)
 
     @on(DispatchCompleted)
     @on(CampaignRejected)

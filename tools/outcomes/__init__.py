@@ -1,0 +1,1 @@
+"""After dispatch: redemptions of issued codes, the delivery export, outcome imports, readouts."""
