@@ -1,24 +1,43 @@
-"""Free questions ("how many households bought coffee last month?", "what did campaign 3 cost?").
+"""Free questions ("how many households bought coffee in March?", "how is campaign 3 doing?").
 
-Answered from the same typed query tools as everything else (tools/questions.py). Offline, a
-deterministic router recognises the common questions and reads the period and the product
-phrase out of them; a capable endpoint gets the query tools as function calls for the rest.
-The local 135M model is never asked: it would invent numbers. What neither can answer gets a
-plain message listing what can be asked.
+Routing: a campaign number goes to the campaign summaries; everything else is read into a
+typed QuestionQuery (agent/question_reading.py: rules, EN and ZH) and answered by
+tools/queries/question_query.py, and the answer restates the reading before the figure. A
+question the query cannot express is declined with what can be asked — never answered with a
+nearby figure. When the rules cannot read a question and a capable endpoint is configured, the
+endpoint may call the same typed query as a tool; its text is shown only when every number in
+it is backed by a tool result. The local 135M model is never asked: it would invent numbers.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from coupondesk.tools.errors import BadInputError, CoupondeskError, LLMError
+from coupondesk.agent.question_reading import (
+    CAN_ASK_EN,
+    CAN_ASK_ZH,
+    OUT_OF_SCOPE,
+    Decline,
+    read_question,
+)
+from coupondesk.agent.question_wording import answer_text, figure_text, reading_text
+from coupondesk.tools.errors import CoupondeskError, LLMError
 from coupondesk.tools.llm import ChatModel, ToolSpec, system, user
+from coupondesk.tools.queries.question_query import (
+    GroupBy,
+    Measure,
+    QueryFilters,
+    QueryScope,
+    QuestionQuery,
+    Window,
+    run_question_query,
+)
+from pydantic import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 QUESTION_START = re.compile(
@@ -28,18 +47,13 @@ QUESTION_START = re.compile(
 )
 ZH_QUESTION = re.compile(r"(多少|几个|几位|哪些|哪个|什么|是否|吗|呢|如何|怎么|为什么)")
 
-HELP = (
-    "I can answer: how many households bought <product> <period>; sales of <product> "
-    "<period>; top categories <period>; how campaign <id> is doing (coupondesk or retail); "
-    "what period the data covers. Periods: last month, this month, last 30 days, last week, "
-    "in December, in 2017."
+HELP = CAN_ASK_EN
+COVERAGE = re.compile(
+    r"(?<![a-z])(?:what|which)\s+(?:period|dates?|date\s+range|time\s+span|days)\s+(?:does|do|is)"
+    r"|(?<![a-z])(?:data|database)\s+(?:cover|span|range|start|end)"
+    r"|数据(?:覆盖|范围|的时间|从什么时候)",
+    re.IGNORECASE,
 )
-
-MAX_PERIOD_DAYS = 36_500
-"""Longest "last N days" a question may name (a century; the data covers one year)."""
-
-MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 
 
 def _mentions_an_offer(text: str) -> bool:
@@ -60,97 +74,6 @@ def is_question(text: str) -> bool:
         or ZH_QUESTION.search(stripped)
         or re.search(r"\b(sales|revenue|top categories|best[- ]sellers?)\b", stripped, re.I)
     )
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole days, both ends included, plus the words used for it."""
-
-    start: date
-    end: date
-    words: str
-
-
-def _month_period(year: int, month: int, words: str) -> Period:
-    last = calendar.monthrange(year, month)[1]
-    return Period(date(year, month, 1), date(year, month, last), words)
-
-
-def read_period(text: str, today: date) -> Period | None:
-    """The period a question names, relative to the planning date (`today` is not yet data)."""
-    lowered = text.lower()
-    yesterday = today - timedelta(days=1)
-    match = re.search(r"(?:last|past|previous)\s+(\d+)\s+(day|week|month)s?", lowered)
-    zh = re.search(r"(?:最近|过去)\s*(\d+)\s*(天|周|个月)", text)
-    if match or zh:
-        amount = int((match or zh).group(1))  # type: ignore[union-attr]
-        unit = (match or zh).group(2)  # type: ignore[union-attr]
-        days = amount * {"day": 1, "天": 1, "week": 7, "周": 7, "month": 30, "个月": 30}[unit]
-        if days > MAX_PERIOD_DAYS:  # else date arithmetic overflows
-            raise BadInputError(f"a period of {amount:,} {unit}s is too long; ask about at "
-                                f"most {MAX_PERIOD_DAYS // 365} years")
-        return Period(today - timedelta(days=days), yesterday, f"in the last {amount} {unit}s"
-                      if match else f"最近{amount}{unit}")
-    if re.search(r"\blast\s+month\b|上个?月", text, re.IGNORECASE):
-        first_this = today.replace(day=1)
-        prev = first_this - timedelta(days=1)
-        return _month_period(prev.year, prev.month, "last month")
-    if re.search(r"\bthis\s+month\b|本月|这个月", text, re.IGNORECASE):
-        return Period(today.replace(day=1), yesterday, "this month")
-    if re.search(r"\blast\s+week\b|上周|上个星期", text, re.IGNORECASE):
-        return Period(today - timedelta(days=7), yesterday, "in the last week")
-    if re.search(r"\byesterday\b|昨天", text, re.IGNORECASE):
-        return Period(yesterday, yesterday, "yesterday")
-    if re.search(r"\blast\s+year\b|去年", text, re.IGNORECASE):
-        return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), "last year")
-    year = re.search(r"\b(?:in\s+)?(20\d\d)\b", lowered)
-    month = re.search(r"\b(?:in|during)\s+([a-z]+)\b", lowered)
-    if month and month.group(1) in MONTHS:
-        number = MONTHS[month.group(1)]
-        guess_year = int(year.group(1)) if year else (
-            today.year if number < today.month else today.year - 1
-        )
-        return _month_period(guess_year, number, f"in {calendar.month_name[number]} {guess_year}")
-    if year:
-        value = int(year.group(1))
-        return Period(date(value, 1, 1), min(date(value, 12, 31), yesterday), f"in {value}")
-    return None
-
-
-PRODUCT_AFTER = re.compile(
-    r"(?:bought|buy|buying|purchased|purchase|shopped\s+for|sales\s+of|sell|sold|revenue\s+(?:of|from)"
-    r"|spend\s+on|spent\s+on)\s+(?:any\s+|some\s+)?(.+?)"
-    r"(?=\s+(?:in|during|over|within|last|this|the\s+past|past|since|yesterday|previous)\b|[?？.!]|$)",
-    re.IGNORECASE,
-)
-ZH_PRODUCT = re.compile(r"(?:买过?|购买了?|卖了?|销售)(.+?)(?=的|吗|[?？]|$)")
-
-
-def read_product_phrase(text: str) -> str | None:
-    """The product words of a question ("coffee" in "how many bought coffee last month?")."""
-    match = PRODUCT_AFTER.search(text) or ZH_PRODUCT.search(text)
-    if not match:
-        return None
-    phrase = match.group(1).strip(" ,")
-    phrase = re.sub(r"\b(the|a|an|any|our)\b\s*", "", phrase, flags=re.IGNORECASE).strip()
-    if not phrase or phrase.lower() in ("anything", "something", "things", "items", "stuff"):
-        return None
-    return phrase
-
-
-def _scope(session: Session, phrase: str | None) -> tuple[list[str], list[str], str]:
-    """Catalog departments/categories for the phrase (best match), and words for the answer."""
-    from coupondesk.tools.catalog.lookup import catalog_lookup
-
-    if phrase is None:
-        return [], [], "anything"
-    matches = catalog_lookup(session, phrase, limit=3)
-    if not matches:
-        raise CoupondeskError(f"I could not find {phrase!r} in the catalog")
-    best = matches[0]
-    if best.level == "department":
-        return [best.name], [], best.name
-    return [], [best.name], best.name
 
 
 # --------------------------------------------------------------------------- rule answers
@@ -186,80 +109,64 @@ def _campaign_answer(session: Session, campaign_id: int, retail: bool) -> dict[s
             "data": summary.model_dump(mode="json")}
 
 
-def answer_by_rules(question: str, *, session: Session, today: date) -> dict[str, Any] | None:
-    """The deterministic router: the common questions, or None when it does not recognise one."""
-    from coupondesk.tools.queries.questions import (
-        count_households_bought,
-        data_period,
-        sales_summary,
-        top_categories,
-    )
-
-    text = question.strip()
-    lowered = text.lower()
-    campaign = re.search(r"(?:campaign|活动)\s*#?\s*(\d+)", text, re.IGNORECASE)
-    if campaign:
-        return _campaign_answer(session, int(campaign.group(1)),
-                                retail=bool(re.search(r"retail|historical|历史", lowered)))
-    period = read_period(text, today)
-    default_period = Period(today - timedelta(days=30), today - timedelta(days=1),
-                            "in the last 30 days")
-    if re.search(r"how many (households|customers|shoppers|people)|多少(户|家|个?用户|人)", text,
-                 re.IGNORECASE):
-        if re.search(r"\b(bought|buy|purchased|shopped)\b|买|购买", text):
-            chosen = period or default_period
-            departments, categories, words = _scope(session, read_product_phrase(text))
-            result = count_households_bought(session, departments, categories,
-                                             start=chosen.start, end=chosen.end)
-            answer = (
-                f"{result.households:,} households bought {words} {chosen.words} "
-                f"({chosen.start} to {chosen.end}): {result.share:.1%} of "
-                f"{result.total_households:,}."
-            )
-            return {"answer": answer, "tool": "count_households_bought",
-                    "data": result.model_dump(mode="json")}
-        coverage = data_period(session)
-        return {"answer": f"The database holds {coverage.households:,} households.",
-                "tool": "data_period", "data": coverage.model_dump(mode="json")}
-    if re.search(r"\b(sales|sell|sold|revenue|spend)\b|销售|卖", text, re.IGNORECASE):
-        chosen = period or default_period
-        departments, categories, words = _scope(session, read_product_phrase(text))
-        sales = sales_summary(session, departments, categories, start=chosen.start, end=chosen.end)
-        answer = (
-            f"Sales of {words} {chosen.words}: ${sales.sales:,.2f} from {sales.households:,} "
-            f"households in {sales.baskets:,} baskets."
-        )
-        return {"answer": answer, "tool": "sales_summary", "data": sales.model_dump(mode="json")}
-    if re.search(r"top|best[- ]?sell|most popular|畅销|卖得最好", text, re.IGNORECASE):
-        chosen = period or default_period
-        rows = top_categories(session, start=chosen.start, end=chosen.end, n=5)
-        listed = ", ".join(f"{r.name} (${r.sales:,.0f})" for r in rows)
-        return {"answer": f"Top categories {chosen.words}: {listed}.", "tool": "top_categories",
-                "data": [r.model_dump(mode="json") for r in rows]}
-    if re.search(r"data|period|cover|date range|数据", text, re.IGNORECASE):
-        coverage = data_period(session)
-        answer = (
-            f"Transactions from {coverage.first_transaction:%Y-%m-%d} to "
-            f"{coverage.last_transaction:%Y-%m-%d}: {coverage.transaction_lines:,} lines from "
-            f"{coverage.households:,} households."
-            if coverage.first_transaction and coverage.last_transaction
-            else "The database holds no transactions yet."
-        )
-        return {"answer": answer, "tool": "data_period", "data": coverage.model_dump(mode="json")}
-    return None
-
-
 # --------------------------------------------------------------------------- tool calling
 
 
-def _tools(session: Session) -> dict[str, tuple[ToolSpec, Callable[..., Any]]]:
+def query_data(
+    session: Session,
+    measure: Measure,
+    departments: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    start: date | None = None,
+    end: date | None = None,
+    lapsed_days: int | None = None,
+    active_days: int | None = None,
+    min_spend: float | None = None,
+    redeemed_coupon: bool = False,
+    received_campaign: bool = False,
+    group_by: GroupBy | None = None,
+    top_n: int | None = None,
+    *,
+    today: date,
+) -> dict[str, Any]:
+    """Count households/baskets/spend/units/redemptions/coupons_issued/campaigns in a scope.
+
+    departments/categories: catalog names (upper case). start/end: YYYY-MM-DD, both included
+    (omit both for all the data). lapsed_days: no purchase in the last N days; active_days:
+    a purchase in the last N days; min_spend: storewide spend at least this much (all data);
+    redeemed_coupon / received_campaign: ever. group_by category/department with top_n ranks.
+    """
+    window = None
+    if start is not None or end is not None:
+        window = Window(start=start or end or today, end=end or today - timedelta(days=1),
+                        words="as asked")
+    query = QuestionQuery(
+        measure=measure,
+        scope=QueryScope(departments=list(departments), categories=list(categories)),
+        window=window,
+        filters=QueryFilters(lapsed_days=lapsed_days, active_days=active_days,
+                             min_spend=min_spend, redeemed_coupon=redeemed_coupon,
+                             received_campaign=received_campaign),
+        group_by=group_by, top_n=top_n or (5 if group_by else None),
+    )
+    result = run_question_query(session, query, today=today)
+    return {"reading": reading_text(result), **result.model_dump(mode="json")}
+
+
+def _tools(session: Session, today: date) -> dict[str, tuple[ToolSpec, Callable[..., Any]]]:
     from coupondesk.tools.queries import questions
 
     functions: list[Callable[..., Any]] = [
-        questions.count_households_bought, questions.sales_summary, questions.top_categories,
         questions.campaign_summary, questions.retail_campaign_summary, questions.data_period,
     ]
-    return {f.__name__: (ToolSpec.from_function(f), f) for f in functions}
+    tools = {f.__name__: (ToolSpec.from_function(f), f) for f in functions}
+
+    def typed_query(session: Session, **arguments: Any) -> dict[str, Any]:
+        return query_data(session, **arguments, today=today)
+
+    tools["query_data"] = (ToolSpec.from_function(query_data, skip=("session", "today")),
+                           typed_query)
+    return tools
 
 
 def answer_with_tools(
@@ -272,18 +179,20 @@ def answer_with_tools(
     """
     from coupondesk.tools.llm.chat import assistant_tool_calls, tool_result
 
-    tools = _tools(session)
+    tools = _tools(session, today)
     messages = [
         system(
             "You answer a retail marketing operator's question using only the tools. Today is "
             f"{today.isoformat()} (the data ends the day before). Dates are YYYY-MM-DD. "
             "Answer in one or two sentences with the numbers the tools returned; never invent "
-            "a number. Catalog names are upper case, e.g. COFFEE, PRODUCE."
+            "a number. Catalog names are upper case, e.g. COFFEE, PRODUCE. Restate what was "
+            "counted (scope, dates, households) before the figure."
         ),
         user(question),
     ]
     calls_made: list[str] = []
     outputs: list[str] = []
+    last_query: dict[str, Any] | None = None
     for _ in range(max_rounds):
         result = llm.complete_with_tools(messages, [spec for spec, _f in tools.values()])
         if not result.tool_calls:
@@ -293,9 +202,10 @@ def answer_with_tools(
             if not grounded(text, question=question, tool_outputs=outputs):
                 return {"answer": f"The endpoint's answer was not backed by the query results, "
                                   f"so it is not shown. {HELP}",
-                        "tool": ",".join(calls_made) or None, "source": "none"}
-            return {"answer": text, "tool": ",".join(calls_made) or None,
-                    "source": llm.source_label}
+                        "tool": ",".join(calls_made) or None, "source": "none",
+                        "answered": False, "query": last_query}
+            return {"answer": text, "tool": ",".join(calls_made) or None, "source": llm.source_label,
+                    "answered": True, "query": last_query}
         messages.append(assistant_tool_calls(result))
         for call in result.tool_calls:
             spec_function = tools.get(call.name)
@@ -307,7 +217,9 @@ def answer_with_tools(
                     content = json.dumps(_jsonable(value), default=str)
                     calls_made.append(call.name)
                     outputs += [content, json.dumps(call.arguments, default=str)]
-                except (CoupondeskError, TypeError, ValueError) as exc:
+                    if call.name == "query_data" and isinstance(value, dict):
+                        last_query = value.get("query")
+                except (CoupondeskError, TypeError, ValueError, ValidationError) as exc:
                     content = json.dumps({"error": str(exc)})
             messages.append(tool_result(call, content))
     return None
@@ -345,22 +257,75 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _declined(decline: Decline) -> dict[str, Any]:
+    zh = decline.language == "zh"
+    text = (f"无法回答：{decline.reason}。{CAN_ASK_ZH}" if zh
+            else f"I can't answer that: {decline.reason}. {CAN_ASK_EN}")
+    return {"answer": text, "tool": None, "source": "none", "answered": False, "query": None}
+
+
+def _first_day(session: Session) -> date | None:
+    from coupondesk.tools.db.schema import Transaction
+
+    first = session.execute(select(func.min(Transaction.transaction_timestamp))).scalar_one()
+    return first.date() if first is not None else None
+
+
 def answer_question(
-    question: str, *, session: Session, llm: ChatModel | None, today: date
+    question: str, *, session: Session, llm: ChatModel | None, today: date,
+    default_lapsed_days: int = 30,
 ) -> dict[str, Any]:
-    """{"answer", "tool", "source", "data"?}: rules first, then tools on a capable endpoint."""
-    try:
-        ruled = answer_by_rules(question, session=session, today=today)
-    except CoupondeskError as error:
-        return {"answer": error.message, "tool": None, "source": "rules"}
-    if ruled is not None:
-        return {**ruled, "source": "rules"}
-    if llm is not None and getattr(llm, "supports_tools", False):
+    """{"answer", "answered", "query", "reading", "tool", "source", "data"?} for a free question.
+
+    `answered` is False for a decline; `query` is the typed reading (None when there is none).
+    """
+    from coupondesk.tools.queries.questions import data_period
+
+    text = question.strip()
+    campaign = re.search(r"(?:campaign|活动)\s*#?\s*(\d+)", text, re.IGNORECASE)
+    if campaign and not OUT_OF_SCOPE.search(text):
         try:
-            answered = answer_with_tools(question, session=session, llm=llm, today=today)
+            ruled = _campaign_answer(session, int(campaign.group(1)),
+                                     retail=bool(re.search(r"retail|historical|历史", text, re.I)))
+        except CoupondeskError as error:
+            return {"answer": error.message, "tool": None, "source": "rules", "answered": False,
+                    "query": None}
+        return {**ruled, "source": "rules", "answered": True, "query": None}
+    if COVERAGE.search(text) and not OUT_OF_SCOPE.search(text):
+        coverage = data_period(session)
+        answer = (
+            f"Transactions from {coverage.first_transaction:%Y-%m-%d} to "
+            f"{coverage.last_transaction:%Y-%m-%d}: {coverage.transaction_lines:,} lines from "
+            f"{coverage.households:,} households."
+            if coverage.first_transaction and coverage.last_transaction
+            else "The database holds no transactions yet."
+        )
+        return {"answer": answer, "tool": "data_period", "source": "rules", "answered": True,
+                "query": None, "data": coverage.model_dump(mode="json")}
+    first_day = _first_day(session)
+    if first_day is None:
+        return {"answer": "The database holds no transactions yet.", "tool": None,
+                "source": "rules", "answered": False, "query": None}
+    reading = read_question(text, session=session, today=today, first_day=first_day,
+                            default_lapsed_days=default_lapsed_days)
+    if isinstance(reading, QuestionQuery):
+        try:
+            result = run_question_query(session, reading, today=today)
+        except CoupondeskError as error:
+            return {"answer": error.message, "tool": None, "source": "rules", "answered": False,
+                    "query": reading.model_dump(mode="json")}
+        return {"answer": answer_text(result), "answered": True,
+                "query": reading.model_dump(mode="json"), "reading": reading_text(result),
+                "figure": figure_text(result),
+                "tool": "run_question_query", "source": "rules",
+                "data": result.model_dump(mode="json", exclude={"query"})}
+    if reading.kind == "not_understood" and llm is not None and getattr(
+            llm, "supports_tools", False):
+        try:
+            answered = answer_with_tools(text, session=session, llm=llm, today=today)
         except LLMError as error:
             return {"answer": f"The LLM endpoint failed: {error.message}. {HELP}", "tool": None,
-                    "source": "none"}
+                    "source": "none", "answered": False, "query": None}
         if answered is not None:
             return answered
-    return {"answer": f"I cannot answer that offline. {HELP}", "tool": None, "source": "none"}
+    return _declined(reading)

@@ -421,7 +421,8 @@ class CampaignDesk:
             raise BadInputError("the question is empty")
         self.ensure_ready()
         with Session(self.engine) as session:
-            return answer_question(question, session=session, llm=self.llm, today=self.today)
+            return answer_question(question, session=session, llm=self.llm, today=self.today,
+                                   default_lapsed_days=self.policy.audience.default_lapsed_days)
 
     def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult:
         """Write a dispatched campaign's codes to $COUPONDESK_HOME/exports/campaign-ID.FORMAT."""

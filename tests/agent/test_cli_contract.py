@@ -137,9 +137,13 @@ def test_errors_are_one_line(cli_env: str, args: tuple[str, ...], code: int, wor
 
 def test_ask_answers_from_the_database(cli_env: str) -> None:
     answer = doc(run("ask", "how many households bought soup last month?", "--json"))
-    assert answer["tool"] == "count_households_bought" and answer["source"] == "rules"
-    assert answer["data"]["categories"] == ["SOUP"]
-    assert "households bought SOUP" in answer["answer"]
+    assert answer["tool"] == "run_question_query" and answer["source"] == "rules"
+    assert answer["answered"] is True
+    assert answer["query"]["measure"] == "households"
+    assert answer["query"]["scope"]["categories"] == ["SOUP"]
+    assert "scope: SOUP" in answer["answer"]
+    declined = doc(run("ask", "why did soup sales drop?", "--json"))
+    assert declined["answered"] is False and declined["query"] is None
 
 
 def test_no_models_is_a_clear_error(

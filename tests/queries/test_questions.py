@@ -1,8 +1,9 @@
-"""Free-question queries against pandas on the real slice; campaign summaries on scratch rows."""
+"""Free-question queries against pandas on the real slice; campaign summaries on scratch rows;
+the typed QuestionQuery's semantics (spend strictness, scope lapse, grouping, validation)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ from coupondesk.tools.db.schema import (
     IssuedCoupon,
 )
 from coupondesk.tools.errors import BadInputError, NotFoundError
+from coupondesk.tools.queries.question_query import QuestionQuery, run_question_query
 from coupondesk.tools.queries.questions import (
     campaign_summary,
     count_households_bought,
@@ -25,6 +27,7 @@ from coupondesk.tools.queries.questions import (
     sales_summary,
     top_categories,
 )
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tests.queries.conftest import Slice
@@ -180,3 +183,81 @@ def test_campaign_summary_of_a_dispatched_campaign(session: Session, cj: Slice) 
     assert summary.budget_committed == pytest.approx(123.45)
     assert summary.approvals and summary.approvals[0].startswith("ana at ")
     assert "TESTCODE" not in summary.model_dump_json()
+
+
+# --------------------------------------------------------------------------- the typed query
+
+
+def _q(**fields: object) -> QuestionQuery:
+    return QuestionQuery.model_validate(fields)
+
+
+def test_spend_filter_strict_and_inclusive(session: Session, cj: Slice) -> None:
+    spend = cj.window(None).groupby("household_id").sales_value.sum()
+    amount = float(round(spend.median(), 2))
+    for inclusive, expected in ((True, (spend >= amount).sum()), (False, (spend > amount).sum())):
+        query = _q(measure="households",
+                   filters={"min_spend": amount, "min_spend_inclusive": inclusive})
+        assert run_question_query(session, query, today=cj.today).value == expected
+
+
+def test_lapsed_from_a_scope_is_not_lapsed_from_the_store(session: Session, cj: Slice) -> None:
+    cutoff = pd.Timestamp(cj.today) - pd.Timedelta(days=60)
+    soup = cj.in_scope(cj.window(None), categories=["SOUP"])
+    expected = set(soup[soup.ts < cutoff].household_id) - set(soup[soup.ts >= cutoff].household_id)
+    query = _q(measure="households", scope={"categories": ["SOUP"]},
+               filters={"lapsed_days": 60, "lapsed_from_scope": True})
+    assert run_question_query(session, query, today=cj.today).value == len(expected)
+    store = _q(measure="households", filters={"lapsed_days": 60})
+    everyone = cj.window(None)
+    lapsed = set(everyone[everyone.ts < cutoff].household_id) - set(
+        everyone[everyone.ts >= cutoff].household_id)
+    assert run_question_query(session, store, today=cj.today).value == len(lapsed)
+
+
+def test_grouped_households_among_active(session: Session, cj: Slice) -> None:
+    query = _q(measure="households", group_by="department", top_n=3,
+               window={"start": START, "end": END}, filters={"active_days": 14})
+    result = run_question_query(session, query, today=cj.today)
+    recent = set(cj.window(14).household_id)
+    lines = _period(cj, START, END)
+    lines = lines[lines.household_id.isin(recent)]
+    expected = lines.groupby("department").household_id.nunique()
+    expected = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert [(r.name, r.value) for r in result.rows] == [(n, float(v)) for n, v in expected]
+
+
+def test_coupons_issued_counts_coupondesk_codes(session: Session, cj: Slice) -> None:
+    campaign = Campaign(request="r", status="dispatched", plan_json={}, created_by="ana")
+    session.add(campaign)
+    session.flush()
+    for index, household in enumerate(sorted(cj.households)[:3]):
+        session.add(IssuedCoupon(code=f"Q{index}", campaign_id=campaign.id,
+                                 household_id=household, kind="percent_off", value=10.0,
+                                 valid_from=START, valid_to=END,
+                                 issued_at=datetime(2017, 12, 5 + index)))
+    session.flush()
+    query = _q(measure="coupons_issued", window={"start": START, "end": END})
+    assert run_question_query(session, query, today=cj.today).value == 3
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"measure": "campaigns", "scope": {"categories": ["COFFEE"]}},
+        {"measure": "redemptions", "group_by": "category"},
+        {"measure": "campaigns", "filters": {"lapsed_days": 30}},
+        {"measure": "households", "filters": {"lapsed_days": 30, "lapsed_from_scope": True}},
+        {"measure": "households", "window": {"start": END, "end": START}},
+        {"measure": "tickets"},
+    ],
+)
+def test_inexpressible_queries_are_rejected(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        QuestionQuery.model_validate(fields)
+
+
+def test_a_window_after_the_data_is_bad_input(session: Session, cj: Slice) -> None:
+    query = _q(measure="spend", window={"start": cj.today, "end": cj.today})
+    with pytest.raises(BadInputError):
+        run_question_query(session, query, today=cj.today)

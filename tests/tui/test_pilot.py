@@ -97,6 +97,21 @@ async def test_question_is_answered_in_the_chat(app_factory: AppFactory, desk: F
         assert pilot.app.screen.proposal is None
 
 
+async def test_answer_shows_the_reading_then_the_figure(
+    app_factory: AppFactory, desk: FakeDesk, monkeypatch: Any
+) -> None:
+    answer = {"answer": "counted: households · scope: COFFEE → 56 households.", "answered": True,
+              "reading": "counted: households · scope: COFFEE · bought: 2017-03-01 to 2017-03-31",
+              "figure": "56 households", "query": {"measure": "households"}}
+    monkeypatch.setattr(desk, "ask", lambda question: answer)
+    async with app_factory(desk).run_test() as pilot:
+        await type_and_send(pilot, "how many households bought coffee in March?", keys=True)
+        await settle(pilot)
+        text = chat_text(pilot.app)
+        assert "read as: counted: households · scope: COFFEE · bought: 2017-03-01" in text
+        assert "56 households" in text and "measure" not in text
+
+
 async def test_revise_replaces_the_proposal(app_factory: AppFactory, desk: FakeDesk) -> None:
     messages: list[Message] = []
     async with app_factory(desk).run_test(size=(140, 45), message_hook=messages.append) as pilot:

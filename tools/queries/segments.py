@@ -187,6 +187,20 @@ def lapsed_rule(
     return and_(before, ~recent)
 
 
+def bought_between_rule(
+    *,
+    start: datetime | None,
+    end: datetime,
+    departments: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    broad: bool = False,
+) -> ColumnElement[bool]:
+    """Bought (in scope, if given) in [start, end): a named month or year, not "last N days"."""
+    return _bought(
+        start=start, end=end, departments=departments, categories=categories, broad=broad
+    )
+
+
 def _spend_by_household(start: datetime | None, end: datetime) -> Select[int, float]:
     ts = Transaction.transaction_timestamp
     query = select(
@@ -203,6 +217,15 @@ def spend_rule(*, today: date, amount: float, days: int | None) -> ColumnElement
     spend = _spend_by_household(start, day_start(today)).subquery()
     big = select(spend.c.household_id).where(spend.c.spend >= amount)
     return Household.household_id.in_(big)
+
+
+def spend_between_rule(
+    *, start: datetime | None, end: datetime, amount: float, inclusive: bool = True
+) -> ColumnElement[bool]:
+    """Storewide spend in [start, end) is at least (or, not inclusive, more than) `amount`."""
+    spend = _spend_by_household(start, end).subquery()
+    big = spend.c.spend >= amount if inclusive else spend.c.spend > amount
+    return Household.household_id.in_(select(spend.c.household_id).where(big))
 
 
 _DEMOGRAPHIC_COLUMNS = {

@@ -52,13 +52,20 @@ class ChatLog(VerticalScroll, can_focus=False):
         return self._append(_row(Text(step, style="bold"), Text(message)), "step")
 
     def add_answer(self, answer: dict[str, Any]) -> Static:
-        """The answer to a free question, with its supporting figures if the desk gave any."""
-        body = Text(str(answer.get("answer", "")))
+        """The answer to a free question: the reading restated, then the figure; or a decline."""
+        reading, figure = answer.get("reading"), answer.get("figure")
+        if reading and figure:
+            body = Text.assemble(("read as: ", "bold"), (str(reading), "italic"), "\n",
+                                 (str(figure), "bold"))
+        else:
+            body = Text(str(answer.get("answer", "")))
         for key, value in answer.items():
-            if key in ("answer", "question") or isinstance(value, (dict, list)):
+            if key in ("answer", "question", "reading", "figure", "answered", "query") or (
+                    isinstance(value, (dict, list))):
                 continue
             body.append(f"\n{key}: {value}", style="dim")
-        return self._append(_row(Text("answer", style="bold"), body), "answer")
+        label = "declined" if answer.get("answered") is False else "answer"
+        return self._append(_row(Text(label, style="bold"), body), "answer")
 
     def add_note(self, text: str, kind: str = "note") -> Static:
         """A line from the app itself (summary, blocked plan, restored request…)."""
