@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "coupondesk.commands.guardrails",
     "coupondesk.commands.campaigns",
     "coupondesk.commands.plan",
+    "coupondesk.commands.outcomes",
 )
 
 

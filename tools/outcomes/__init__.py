@@ -1,0 +1,1 @@
+"""Outcomes after dispatch: redemptions, outcome imports, the market simulator, the readout."""
