@@ -1,1 +1,1 @@
-"""Outcomes after dispatch: redemptions, outcome imports, the market simulator, the readout."""
+"""After dispatch: redemptions of issued codes, the delivery export, outcome imports, readouts."""

@@ -12,7 +12,7 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from coupondesk.tools.campaigns.offer import OfferKind
 from coupondesk.tools.errors import ConfigError
@@ -146,6 +146,14 @@ class BudgetRules(_Strict):
     """Total budget all campaigns starting in one calendar month may commit (dispatch ledger)."""
 
 
+class RedemptionRules(_Strict):
+    """What redemption does when a discount would take a campaign past its budget."""
+
+    over_budget: Literal["refuse", "grant_remainder"] = "refuse"
+    """refuse: answer budget_exhausted; grant_remainder: give only what is left of the budget
+    (a partial discount, as Talon.One's budget-limited setDiscount does)."""
+
+
 class StackingRules(_Strict):
     """Whether one household may hold two active coupons with overlapping scope."""
 
@@ -201,6 +209,7 @@ class Policy(_Strict):
     frequency: FrequencyRules = Field(default_factory=FrequencyRules)
     budget: BudgetRules = Field(default_factory=BudgetRules)
     stacking: StackingRules = Field(default_factory=StackingRules)
+    redemption: RedemptionRules = Field(default_factory=RedemptionRules)
     copy_rules: CopyRules = Field(default_factory=CopyRules, alias="copy")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
