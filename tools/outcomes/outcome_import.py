@@ -28,6 +28,8 @@ from coupondesk.tools.data.importer import (
 )
 from coupondesk.tools.db.schema import Holdout, IssuedCoupon, OutcomeImport, OutcomeTransaction
 from coupondesk.tools.errors import BadInputError
+from coupondesk.tools.outcomes.redemptions import Basket, redeem_code
+from coupondesk.tools.policy.rules import RedemptionRules
 from sqlalchemy import Engine, insert, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -181,20 +183,6 @@ def _held_out(session: Session, pairs: set[tuple[int, int]]) -> set[tuple[int, i
     return held
 
 
-def _basket_lines(transactions: pd.DataFrame | None) -> dict[tuple[int, str], list[dict[str, Any]]]:
-    """The reported lines of each (household, basket id as text), to rebuild redeemed baskets."""
-    if transactions is None or transactions.empty:
-        return {}
-    lines: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    for row in transactions.itertuples(index=False):
-        key = (int(row.household_id), str(int(row.basket_id)))
-        lines.setdefault(key, []).append(
-            {"product_id": int(row.product_id), "quantity": float(row.quantity),
-             "amount": float(row.sales_value)}
-        )
-    return lines
-
-
 def _fail(bad: list[BadRow]) -> BadInputError:
     bad.sort(key=lambda b: (b.file, b.line))
     more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
@@ -207,6 +195,7 @@ def import_outcomes(
     *,
     source: OutcomeSource = "observed",
     campaign_id: int | None = None,
+    rules: RedemptionRules | None = None,
 ) -> OutcomeImportReport:
     """Validate the outcome files, then load all of them in one transaction, or nothing."""
     if source not in ("observed", "simulated"):
@@ -252,8 +241,8 @@ def import_outcomes(
         if redemptions is not None:
             refused, redeemed_campaigns = _redeem_all(
                 session, redemptions, file=files["redemptions"].name,
-                offset=offsets["redemptions"], lines=_basket_lines(transactions),
-                source=source, import_id=record.id, bad=bad,
+                offset=offsets["redemptions"], source=source, import_id=record.id,
+                rules=rules, bad=bad,
             )
             report.refused_budget = refused
             campaigns |= redeemed_campaigns
@@ -296,9 +285,9 @@ def _redeem_all(
     *,
     file: str,
     offset: int,
-    lines: dict[tuple[int, str], list[dict[str, Any]]],
-    source: str,
+    source: OutcomeSource,
     import_id: int,
+    rules: RedemptionRules | None,
     bad: list[BadRow],
 ) -> tuple[int, set[int]]:
     """Redeem every reported code through the redemption core; returns (budget refusals, campaigns).
@@ -307,8 +296,6 @@ def _redeem_all(
     reason but the campaign's budget is a bad row. A budget refusal is the rule working (the
     store reported more discount than the campaign may spend): it is recorded as a refusal.
     """
-    from coupondesk.tools.outcomes.redemptions import redeem_code
-
     codes = [str(c) for c in redemptions["code"]]
     coupons = _issued_coupons(session, codes)
     held = _held_out(session, {(c.campaign_id, c.household_id) for c in coupons.values()})
@@ -325,16 +312,17 @@ def _redeem_all(
             bad.append(BadRow(file, line, f"code {code} belongs to a held-out household"))
             continue
         order_id = row["order_id"]
-        basket_lines = lines.get((coupon.household_id, str(order_id)), []) if order_id else []
-        basket = {"total": float(row["basket_total"]), "lines": basket_lines}
+        # The file reports a basket total without its lines: the store's discount stands
+        # (the core then checks validity, single use and the budget, not scope or min spend).
         outcome = redeem_code(
-            session, code, household_id=coupon.household_id, basket=basket,
+            session, code, household_id=coupon.household_id,
+            basket=Basket(total=float(row["basket_total"])),
             at=pd.Timestamp(row["redeemed_at"]).to_pydatetime(), source=source,
-            order_id=order_id, outcome_import_id=import_id,
-            reported_discount=float(row["discount"]),
+            order_id=None if order_id is None else str(order_id)[:64],
+            outcome_import_id=import_id, reported_discount=float(row["discount"]), rules=rules,
         )
-        reasons = list(getattr(outcome, "reasons", []) or [])
-        if getattr(outcome, "redeemed", False):
+        reasons = list(outcome.reasons)
+        if outcome.redeemed:
             campaigns.add(coupon.campaign_id)
         elif reasons == ["budget_exhausted"]:
             refused += 1
