@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.db.session import get_engine
 from coupondesk.tools.outcomes.market import CouponHolding, Market

@@ -27,6 +27,7 @@ from coupondesk.tools.db.schema import (
 from coupondesk.tools.errors import RefusedError
 from coupondesk.tools.outcomes.market import CouponHolding, Market, MarketParams
 from coupondesk.tools.outcomes.outcome_import import OutcomeImportReport, import_outcomes
+from coupondesk.tools.policy.rules import RedemptionRules
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -68,6 +69,7 @@ def simulate_campaign(
     home: Path,
     seed: int = 0,
     params: MarketParams | None = None,
+    rules: RedemptionRules | None = None,
 ) -> SimulationReport:
     """Play the campaign's window, write the outcome files, and import them as simulated."""
     with Session(engine) as session:
@@ -120,7 +122,8 @@ def simulate_campaign(
         transactions["transaction_timestamp"]).dt.strftime("%Y-%m-%d %H:%M:%S")
     redemptions.to_csv(directory / "redemptions.csv", index=False, float_format="%.2f")
     transactions.to_csv(directory / "transactions.csv", index=False, float_format="%.2f")
-    imported = import_outcomes(engine, directory, source="simulated", campaign_id=campaign_id)
+    imported = import_outcomes(engine, directory, source="simulated", campaign_id=campaign_id,
+                               rules=rules)
     return SimulationReport(
         campaign_id=campaign_id, seed=seed, directory=directory, treated=len(treated),
         holdout=len(holdout), redemptions=len(redemptions),
@@ -144,11 +147,12 @@ class HistoricalRates:
 def historical_redemption_rates(engine: Engine) -> HistoricalRates:
     """Per retail campaign: households that redeemed ≥1 of its coupons / households that got it."""
     with Session(engine) as session:
-        received = dict(session.execute(
-            select(CampaignReceipt.campaign_id, func.count(func.distinct(CampaignReceipt.household_id)))
+        received: dict[int, int] = dict(session.execute(
+            select(CampaignReceipt.campaign_id,
+                   func.count(func.distinct(CampaignReceipt.household_id)))
             .group_by(CampaignReceipt.campaign_id)
         ).all())
-        redeemed = dict(session.execute(
+        redeemed: dict[int, int] = dict(session.execute(
             select(CouponRedemption.campaign_id,
                    func.count(func.distinct(CouponRedemption.household_id)))
             .join(CampaignReceipt, (CampaignReceipt.campaign_id == CouponRedemption.campaign_id)
