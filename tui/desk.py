@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from coupondesk.tools.campaigns.proposal import Proposal
     from coupondesk.tools.campaigns.records import CampaignRow
+    from coupondesk.tools.outcomes.readout import Readout
     from coupondesk.tools.policy.rules import Policy
     from coupondesk.tools.settings import Settings
 
@@ -62,6 +63,8 @@ class Desk(Protocol):
     def proposal(self, campaign_id: int) -> Proposal: ...
 
     def ask(self, question: str) -> dict[str, Any]: ...
+
+    def results(self, campaign_id: int) -> Readout: ...
 
 
 def is_question(text: str) -> bool:

@@ -31,8 +31,12 @@ def _engine(settings: Settings) -> Any:
 def import_outcomes_(settings: Settings, directory: Path, source: str, as_json: bool) -> None:
     """Load redemptions and transactions a store reported after a campaign (CSV or parquet)."""
     from coupondesk.tools.outcomes.outcome_import import import_outcomes
+    from coupondesk.tools.policy.rules import policy_from_settings
 
-    report = import_outcomes(_engine(settings), directory, source=source)  # type: ignore[arg-type]
+    rules = policy_from_settings(settings).redemption
+    report = import_outcomes(
+        _engine(settings), directory, source=source, rules=rules  # type: ignore[arg-type]
+    )
     if as_json:
         emit_json(report.to_json())
         return
@@ -55,8 +59,12 @@ def import_outcomes_(settings: Settings, directory: Path, source: str, as_json: 
 def simulate(settings: Settings, campaign_id: int, seed: int, as_json: bool) -> None:
     """Play the market for a dispatched campaign and import its outcomes as simulated."""
     from coupondesk.tools.outcomes.simulate import simulate_campaign
+    from coupondesk.tools.policy.rules import policy_from_settings
 
-    report = simulate_campaign(_engine(settings), campaign_id, home=settings.home, seed=seed)
+    rules = policy_from_settings(settings).redemption
+    report = simulate_campaign(
+        _engine(settings), campaign_id, home=settings.home, seed=seed, rules=rules
+    )
     if as_json:
         emit_json(report.to_json())
         return

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import chi2_contingency
-
 from coupondesk.tools.outcomes.statistics import (
     bootstrap_mean_difference,
     minimum_detectable_lift,
@@ -15,6 +13,7 @@ from coupondesk.tools.outcomes.statistics import (
     two_proportion_z,
     wilson_interval,
 )
+from scipy.stats import chi2_contingency
 
 # Newcombe (1998), "Interval estimation for the difference between independent proportions",
 # Statistics in Medicine 17:873-890, Table II, method 10 (score interval, hybrid of Wilson).

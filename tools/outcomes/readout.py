@@ -256,7 +256,9 @@ def campaign_readout(
     """The readout of one campaign; NotReadyError when nothing has come back yet."""
     campaign = get_campaign(session, campaign_id)
     if campaign.proposal_json is None or campaign.status != "dispatched":
-        raise NotReadyError(f"campaign {campaign_id} is {campaign.status}; it has no readout")
+        raise NotReadyError(
+            f"campaign {campaign_id} is {campaign.status}, not dispatched; it has no readout"
+        )
     proposal = Proposal.model_validate(campaign.proposal_json)
     offer: Offer = proposal.plan.offer
     if campaign.valid_from is None or campaign.valid_to is None:
@@ -284,7 +286,7 @@ def campaign_readout(
             f"import-outcomes DIR`, or play the market with `coupondesk simulate {campaign_id}`"
         )
     source = "mixed" if len(sources) > 1 else next(iter(sources))
-    refusals = dict(session.execute(
+    refusals: dict[str, int] = dict(session.execute(
         select(RedemptionRefusal.reason, func.count())
         .where(RedemptionRefusal.campaign_id == campaign_id).group_by(RedemptionRefusal.reason)
     ).all())
