@@ -57,7 +57,10 @@ def record_table(document: dict[str, Any]) -> Table:
 class CampaignDetailScreen(ReviewScreen):
     """A campaign opened from the list."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("ctrl+o", "results", "Results"),
+    ]
 
     def __init__(self, campaign_id: int) -> None:
         super().__init__()
@@ -105,6 +108,12 @@ class CampaignDetailScreen(ReviewScreen):
         self.show_proposal(message.proposal)
         if message.proposal is None:
             self.query_one(ActionBar).show_state(None)
+
+    def action_results(self) -> None:
+        """Open the readout of this campaign (treated vs holdout)."""
+        from coupondesk.tui.screens.results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.campaign_id))
 
     @on(DispatchCompleted)
     @on(CampaignRejected)
