@@ -205,7 +205,7 @@ class _DayState:
     scorer: Scorer
     _behaviour: dict[str, np.ndarray] | None = None
     _scope_lines: pd.DataFrame | None = None
-    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] | None = None
+    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int, str, float], Any] | None = None
 
     @classmethod
     def build(cls, frames: RetailFrames, as_of: date | datetime | None, households: np.ndarray,
@@ -232,13 +232,15 @@ class _DayState:
         from coupondesk.models.features import catalog_scope
 
         assert self._scopes is not None
-        key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days))
+        key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days),
+               offer.kind, float(offer.value))
         if key not in self._scopes:
             try:
                 self._scopes[key] = catalog_scope(
                     self.context.history, tuple(offer.departments), tuple(offer.categories),
                     _clip_duration(float(offer.valid_days), self.scorer.trained_duration),
                     label=", ".join([*offer.departments, *offer.categories]) or "storewide",
+                    kind=offer.kind, value=float(offer.value),
                 )
             except ValueError as exc:
                 raise BadInputError(f"offer scope: {exc}") from exc
