@@ -6,9 +6,8 @@ stored without pickle: logistic as JSON coefficients, LightGBM as its text model
 
 from __future__ import annotations
 
-import warnings
-
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from coupondesk.models.features import (
     OWN_CAMPAIGN_OFFSET,
     campaign_scope,
@@ -27,6 +26,7 @@ from coupondesk.tools.data.frames import load_frames
 from coupondesk.tools.db.session import get_engine
 from coupondesk.tools.outcomes.learning import OwnCampaign, own_campaigns, with_own_campaigns
 from coupondesk.tools.outcomes.outcome_import import import_outcomes
+
 from tests.outcomes.issued import issue
 
 
