@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/llm.py
 	$(BIN)/python bench/agent_latency.py
+	$(BIN)/python bench/redeem.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

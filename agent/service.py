@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coupondesk.agent.checkpoint import open_checkpointer
 from coupondesk.agent.context import AgentContext, CandidateScorer
@@ -40,6 +40,9 @@ from coupondesk.tools.settings import Settings
 from langgraph.types import Command
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from coupondesk.tools.outcomes.export import ExportResult
 
 EventSink = Callable[[Event], None]
 
@@ -434,3 +437,15 @@ class CampaignDesk:
         self.ensure_ready()
         with Session(self.engine) as session:
             return answer_question(question, session=session, llm=self.llm, today=self.today)
+
+    def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult:
+        """Write a dispatched campaign's codes to $COUPONDESK_HOME/exports/campaign-ID.FORMAT."""
+        from coupondesk.tools.outcomes.export import FORMATS, default_export_path, export_campaign
+
+        if fmt not in FORMATS:
+            raise BadInputError(f"export format {fmt!r}: use one of {', '.join(FORMATS)}")
+        self.ensure_ready()
+        path = default_export_path(self.settings.home, campaign_id, fmt)  # type: ignore[arg-type]
+        with Session(self.engine) as session:
+            result, _content = export_campaign(session, campaign_id, fmt, path)  # type: ignore[arg-type]
+        return result

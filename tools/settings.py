@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     llm_local_engine: Literal["auto", "transformers", "llamacpp"] = "auto"
     """auto = llama-cpp-python when installed (fast), else transformers."""
 
+    service_date: Literal["planning", "wall"] = "planning"
+    """The date the redemption service checks validity against: `planning` = the planning date
+    (`today`, else the day after the data's last sale, so the embedded data's campaigns can be
+    redeemed), `wall` = the real UTC date (a live deployment). The time of day is always real."""
+
     policy: Path = DEFAULT_POLICY
     """The discount policy TOML file."""
     copy_variants: int = 3

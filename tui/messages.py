@@ -15,9 +15,10 @@ from textual.message import Message
 if TYPE_CHECKING:
     from coupondesk.tools.campaigns.proposal import Proposal
     from coupondesk.tools.campaigns.records import CampaignRow
+    from coupondesk.tools.outcomes.export import ExportResult
     from coupondesk.tui.desk import Outcome
 
-AgentJob = Literal["propose", "revise", "ask", "approve", "reject", "load"]
+AgentJob = Literal["propose", "revise", "ask", "approve", "reject", "load", "export"]
 
 
 class BriefSubmitted(Message):
@@ -149,6 +150,14 @@ class CampaignLoaded(Message):
         super().__init__()
         self.document = document
         self.proposal = proposal
+
+
+class CampaignExported(Message):
+    """A campaign's codes were written to a file for the delivery tool."""
+
+    def __init__(self, result: ExportResult) -> None:
+        super().__init__()
+        self.result = result
 
 
 class SetupProgressed(Message):

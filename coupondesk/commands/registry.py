@@ -14,6 +14,8 @@ COMMAND_MODULES = (
     "coupondesk.commands.campaigns",
     "coupondesk.commands.plan",
     "coupondesk.commands.outcomes",
+    "coupondesk.commands.service",
+    "coupondesk.commands.export",
 )
 
 

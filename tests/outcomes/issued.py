@@ -58,13 +58,15 @@ def issue(
     categories: tuple[str, ...] = ("COFFEE",),
     departments: tuple[str, ...] = (),
     prefix: str = "CD-TEST",
+    valid_from: date = VALID_FROM,
+    valid_to: date = VALID_TO,
 ) -> tuple[int, list[tuple[str, int]]]:
     """A dispatched campaign with `n` issued codes; returns (campaign id, [(code, household)])."""
     ids = households(url, n)
     with Session(get_engine(url)) as session, session.begin():
         campaign = Campaign(
             request="test", status="dispatched", plan_json={}, created_by="ana", budget=budget,
-            valid_from=VALID_FROM, valid_to=VALID_TO,
+            valid_from=valid_from, valid_to=valid_to,
         )
         session.add(campaign)
         session.flush()
@@ -73,7 +75,7 @@ def issue(
             IssuedCoupon(
                 code=code, campaign_id=campaign.id, household_id=h, kind=kind, value=value,
                 min_spend=min_spend, max_discount=max_discount, departments=list(departments),
-                categories=list(categories), valid_from=VALID_FROM, valid_to=VALID_TO,
+                categories=list(categories), valid_from=valid_from, valid_to=valid_to,
                 status="issued",
             )
             for code, h in codes

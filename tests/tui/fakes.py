@@ -21,6 +21,7 @@ from coupondesk.tools.campaigns.plan import Audience, CampaignPlan
 from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
 from coupondesk.tools.campaigns.records import AuditRow, CampaignRow
 from coupondesk.tools.errors import CoupondeskError, NotFoundError, NotReadyError, RefusedError
+from coupondesk.tools.outcomes.export import ExportResult
 from coupondesk.tools.outcomes.readout import GroupOutcome, Readout
 from coupondesk.tools.outcomes.statistics import (
     minimum_detectable_lift,
@@ -259,6 +260,20 @@ class FakeDesk:
         if self.store.issued.get(campaign_id) is None:
             raise NotReadyError(f"campaign {campaign_id} has no outcomes yet")
         return make_readout(campaign_id, sent=self.store.issued[campaign_id])
+
+    def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult:
+        self.calls.append(("export", campaign_id))
+        campaign = self.store.campaigns[campaign_id]
+        if campaign.row.status != "dispatched":
+            raise RefusedError(f"campaign {campaign_id} is {campaign.row.status}; only a "
+                               "dispatched campaign has codes")
+        path = self.settings.home / "exports" / f"campaign-{campaign_id}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = b"campaign_id,household_id,code\n" + b"".join(
+            f"{campaign_id},{h},CD-FAKE-{h:04d}\n".encode() for h in range(campaign.row.issued))
+        path.write_bytes(content)
+        return ExportResult(campaign_id=campaign_id, format="csv", rows=campaign.row.issued,
+                            path=path, bytes=len(content))
 
     def ask(self, question: str) -> dict[str, Any]:
         self.calls.append(("ask", question))

@@ -289,3 +289,37 @@ async def test_results_screen_from_the_campaign_detail(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(pilot.app.screen, CampaignDetailScreen)
+
+
+async def test_export_from_campaign_detail(app_factory: AppFactory, desk: FakeDesk,
+                                           settings: Any) -> None:
+    from coupondesk.tui.messages import CampaignExported
+
+    desk.add(make_proposal(1))
+    desk.approve(1, operator="alice")
+    desk.add(make_proposal(2))
+    messages: list[Message] = []
+    async with app_factory(desk).run_test(size=(140, 45), message_hook=messages.append) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("down")  # newest first: campaign 2, then the dispatched 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CampaignDetailScreen)
+        assert pilot.app.screen.campaign_id == 1
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        [exported] = of_type(messages, CampaignExported)
+        path = settings.home / "exports" / "campaign-1.csv"
+        assert exported.result.path == path and path.read_bytes().startswith(b"campaign_id,")
+        assert str(path) in chat_text(pilot.app).replace("\n", "")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("up")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen.campaign_id == 2  # type: ignore[attr-defined]
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert len(of_type(messages, CampaignExported)) == 1
+        assert "only a dispatched campaign has codes" in chat_text(pilot.app)

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash
 from coupondesk.tools.campaigns.records import approvers, audit
+from coupondesk.tools.campaigns.variants import assign_variant, passing_variants
 from coupondesk.tools.db.schema import BudgetAccount, BudgetEntry, Campaign, Holdout, IssuedCoupon
 from coupondesk.tools.errors import NotFoundError, RefusedError
 from sqlalchemy import CursorResult, Engine, func, select, update
@@ -142,6 +143,7 @@ def dispatch(
                 .on_conflict_do_nothing(index_elements=["campaign_id", "household_id"])
             )
         offer = proposal.plan.offer
+        passing = passing_variants([v.ok for v in proposal.copy_variants])
         before = _issued_count(session, campaign_id)
         rows = [
             {
@@ -149,6 +151,8 @@ def dispatch(
                 "kind": offer.kind, "value": offer.value, "min_spend": offer.min_spend,
                 "departments": offer.departments, "categories": offer.categories,
                 "valid_from": valid_from, "valid_to": valid_to, "status": "issued",
+                "variant": assign_variant(campaign_id, r.household_id, passing),
+                "send_at": valid_from,
             }
             for r in proposal.recipients
         ]

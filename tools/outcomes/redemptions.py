@@ -142,6 +142,11 @@ class RedemptionOutcome(BaseModel):
     """What is left of the campaign's budget after this attempt (None: no budget)."""
 
 
+def normalise_code(code: str) -> str:
+    """A code as issued: surrounding blanks dropped, upper case (checkouts type them)."""
+    return code.strip().upper()
+
+
 def money(value: float) -> float:
     """Dollars rounded half-up to the cent (binary floats would round 2.675 down)."""
     return float(Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP))
@@ -279,6 +284,7 @@ def validate_code(
     The answer can change before a redemption (another checkout may use the budget first);
     `redeem_code` checks everything again under the lock.
     """
+    code = normalise_code(code)
     coupon = _coupon(session, code, for_update=False)
     campaign = session.get(Campaign, coupon.campaign_id) if coupon is not None else None
     return _check(
@@ -333,6 +339,7 @@ def redeem_code(
         math.isfinite(reported_discount) and reported_discount >= 0
     ):
         raise BadInputError(f"reported_discount must be a non-negative number: {reported_discount}")
+    code = normalise_code(code)
     campaign = lock_campaign_of(session, code)
     coupon = _coupon(session, code, for_update=True)
     when = naive_utc(at)

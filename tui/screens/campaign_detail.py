@@ -12,6 +12,7 @@ from typing import Any
 from coupondesk.tools.errors import NotFoundError
 from coupondesk.tui.format import day, money_or_dash, status_badge
 from coupondesk.tui.messages import (
+    CampaignExported,
     CampaignLoaded,
     CampaignRejected,
     DispatchCompleted,
@@ -60,6 +61,7 @@ class CampaignDetailScreen(ReviewScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("ctrl+o", "results", "Results"),
+        Binding("ctrl+e", "export", "Export codes"),
     ]
 
     def __init__(self, campaign_id: int) -> None:
@@ -114,6 +116,21 @@ class CampaignDetailScreen(ReviewScreen):
         from coupondesk.tui.screens.results import ResultsScreen
 
         self.app.push_screen(ResultsScreen(self.campaign_id))
+
+    def action_export(self) -> None:
+        """Write the campaign's codes for the delivery tool (CSV under $COUPONDESK_HOME/exports)."""
+        self._export()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export", name="export")
+    def _export(self) -> None:
+        self.post_message(CampaignExported(self.desk.export(self.campaign_id, fmt="csv")))
+
+    @on(CampaignExported)
+    def _exported(self, message: CampaignExported) -> None:
+        result = message.result
+        text = f"{result.rows:,} codes of campaign {result.campaign_id} written to {result.path}"
+        self.chat.add_note(text, "summary")
+        self.notify(text, title="Exported", timeout=10)
 
     @on(DispatchCompleted)
     @on(CampaignRejected)

@@ -1,0 +1,1 @@
+"""Who may call the redemption service: API keys, stored hashed, revocable."""
