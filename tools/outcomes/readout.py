@@ -172,7 +172,8 @@ class Readout:
 
     def summary_lines(self) -> list[str]:
         """The readout in words (CLI text output and the TUI's verdict)."""
-        note = " (SIMULATED outcomes)" if self.simulated else ""
+        note = " (SIMULATED: played by the market simulator, not observed)" if self.simulated \
+            else ""
         lines = [
             f"campaign {self.campaign_id}: {self.source} outcomes{note}",
             f"sent {self.sent:,}, holdout {self.holdout:,}; redeemed {self.redeemed:,} "
