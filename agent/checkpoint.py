@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from coupondesk.tools.db.session import is_postgres
-from coupondesk.tools.settings import Settings
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import make_url
+
+from coupondesk.settings import Settings
 
 
 def libpq_url(sqlalchemy_url: str) -> str:

@@ -15,8 +15,9 @@ from coupondesk.tools.campaigns.allocation import AllocationConfig, Candidate
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.llm import ChatModel
 from coupondesk.tools.policy.rules import Policy
-from coupondesk.tools.settings import Settings
 from sqlalchemy import Engine
+
+from coupondesk.settings import Settings
 
 
 class CandidateScorer(Protocol):

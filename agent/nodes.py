@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, Literal
 
 from coupondesk.agent.context import AgentContext
@@ -17,7 +16,7 @@ from coupondesk.agent.describe import describe_audience, describe_offer, money
 from coupondesk.agent.state import CampaignState, Event
 from coupondesk.tools.campaigns.allocation import AllocationConfig, Candidate, allocate
 from coupondesk.tools.campaigns.plan import CampaignPlan
-from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
+from coupondesk.tools.campaigns.proposal import AllocationSummary, CopyVariant, Proposal
 from coupondesk.tools.policy.verdict import Violation
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -254,7 +253,7 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
     ctx = runtime.context
     parsed = _plan_of(state)
     description = state.get("audience", {}).get("description") or describe_audience(parsed.audience)
-    total = ctx.settings.copy_variants
+    total = ctx.settings.copywriter.variants
     done: list[int] = []
 
     def variant_ready(variant: Any) -> None:
@@ -353,60 +352,32 @@ def build_proposal(state: CampaignState, ctx: AgentContext) -> Proposal:
     from coupondesk.tools.policy.guardrails import requires_two_operators
 
     parsed = _plan_of(state)
-    allocation = state.get("allocation") or {}
-    blocked = bool(parsed.errors or parsed.questions or state.get("offer_violations"))
-    violations = [Violation(**v) for v in state.get("offer_violations", [])]
-    if not blocked:
-        violations += [Violation(**v) for v in state.get("violations", [])]
-    for issue in parsed.errors:
-        violations.append(Violation(rule=f"plan.{issue.rule}", message=issue.message))
-    copies = [CopyVariant(**v) for v in state.get("copy_variants", [])] if not blocked else []
-    selected = next((i for i, v in enumerate(copies) if v.ok), None)
-    valid_from = ctx.today
-    valid_to = valid_from + timedelta(days=max(parsed.offer.valid_days, 1) - 1)
-    recipients = (
-        [
-            RecipientRow(
-                household_id=r["household_id"],
-                p_redeem=r["p_redeem"],
-                expected_cost=r["expected_cost"],
-                reason=r["reason"],
-            )
-            for r in allocation.get("recipients", [])
-        ]
-        if not blocked
-        else []
-    )
-    two = requires_two_operators(parsed, ctx.policy, expected_cost=allocation.get("expected_cost"))
-    assumptions = list(parsed.assumptions)
-    if not blocked:
-        config = allocation_config(ctx, parsed)
-        assumptions.append(
-            f"pricing: gross margin {config.margin_rate:.0%}, {money(config.send_cost)} to send "
-            f"a coupon; {parsed.holdout_share:.0%} of the cut held out as a control group"
+    stored = state.get("allocation")
+    allocation = AllocationSummary.model_validate(stored or {})
+    audience = state.get("audience")
+    description = audience["description"] if audience else ""
+    summary = audience["summary"] if audience else {}
+    expected_cost = stored["expected_cost"] if stored else None
+    two = requires_two_operators(parsed, ctx.policy, expected_cost=expected_cost)
+    offer_violations = [Violation(**v) for v in state.get("offer_violations", [])]
+    if parsed.errors or parsed.questions or offer_violations:
+        return Proposal.blocked(
+            campaign_id=state["campaign_id"], plan=parsed, violations=offer_violations,
+            valid_from=ctx.today, allocation=allocation, audience_description=description,
+            segment_summary=summary, approvals_required=2 if two else 1,
+            timings=dict(state.get("timings", {})),
         )
-    return Proposal(
-        campaign_id=state["campaign_id"],
-        plan=parsed,
-        audience_description=(state.get("audience") or {}).get("description", ""),
-        eligible_size=int(allocation.get("eligible", 0)),
-        audience_size=len(recipients),
-        holdout_size=len(allocation.get("holdout", [])) if not blocked else 0,
-        expected_redemptions=float(allocation.get("expected_redemptions", 0.0)),
-        expected_cost=float(allocation.get("expected_cost", 0.0)),
-        budget=parsed.budget,
-        worst_case_liability=float(allocation.get("worst_case_liability", 0.0)),
-        valid_from=valid_from.isoformat(),
-        valid_to=valid_to.isoformat(),
-        copy_variants=copies,
-        selected_copy=selected,
-        violations=violations,
-        assumptions=assumptions,
-        recipients=recipients,
-        holdout=list(allocation.get("holdout", [])) if not blocked else [],
-        gain_curve=list(allocation.get("gain_curve", [])) if not blocked else [],
-        segment_summary=(state.get("audience") or {}).get("summary", {}),
-        approvals_required=2 if two else 1,
+    config = allocation_config(ctx, parsed)
+    pricing = (
+        f"pricing: gross margin {config.margin_rate:.0%}, {money(config.send_cost)} to send "
+        f"a coupon; {parsed.holdout_share:.0%} of the cut held out as a control group"
+    )
+    return Proposal.from_allocation(
+        campaign_id=state["campaign_id"], plan=parsed, allocation=allocation,
+        copies=[CopyVariant(**v) for v in state.get("copy_variants", [])],
+        violations=[Violation(**v) for v in state.get("violations", [])],
+        valid_from=ctx.today, audience_description=description, segment_summary=summary,
+        approvals_required=2 if two else 1, pricing=pricing,
         timings=dict(state.get("timings", {})),
     )
 

@@ -8,7 +8,8 @@ waits for a model to load.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -18,8 +19,6 @@ from coupondesk.agent.checkpoint import open_checkpointer
 from coupondesk.agent.context import AgentContext, CandidateScorer
 from coupondesk.agent.graph import build_graph
 from coupondesk.agent.state import Event
-from coupondesk.tools.campaigns.allocation import Candidate
-from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.proposal import Proposal
 from coupondesk.tools.campaigns.records import (
     CampaignRow,
@@ -31,20 +30,23 @@ from coupondesk.tools.campaigns.records import (
     record_approval,
 )
 from coupondesk.tools.db.migrate import is_current
-from coupondesk.tools.db.session import check_reachable, get_engine
+from coupondesk.tools.db.session import check_reachable, make_engine
 from coupondesk.tools.errors import BadInputError, NotFoundError, NotReadyError, RefusedError
 from coupondesk.tools.llm import ChatModel
 from coupondesk.tools.outcomes.readout import Readout
-from coupondesk.tools.policy.rules import Policy, policy_from_settings
-from coupondesk.tools.settings import Settings
+from coupondesk.tools.policy.rules import Policy
+from coupondesk.tools.scoring.serving_scorer import ModelScorer
 from langgraph.types import Command
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+
+from coupondesk.settings import Settings
 
 if TYPE_CHECKING:
     from coupondesk.tools.outcomes.export import ExportResult
 
 EventSink = Callable[[Event], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,34 +69,6 @@ class ApprovalOutcome:
         }
 
 
-class LazyScorer:
-    """Loads the serving models on the first scoring call (never for approve/list/show)."""
-
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        self._settings = settings
-        self._engine = engine
-        self._scorer: CandidateScorer | None = None
-
-    def candidates(
-        self, household_ids: Sequence[int], offer: Offer, *, today: date
-    ) -> list[Candidate]:
-        return self._model_scorer().candidates(household_ids, offer, today=today)
-
-    def _model_scorer(self) -> CandidateScorer:
-        if self._scorer is None:
-            from coupondesk.tools.scoring.serving_scorer import ModelScorer
-
-            self._scorer = ModelScorer(self._settings, self._engine)
-        return self._scorer
-
-    def warm(self, today: date) -> None:
-        """Load the models and build the day's household state now."""
-        scorer = self._model_scorer()
-        warm = getattr(scorer, "warm", None)
-        if warm is not None:
-            warm(today)
-
-
 class CampaignDesk:
     """One operator session's access to campaigns (a CLI call, or the TUI's lifetime)."""
 
@@ -109,7 +83,8 @@ class CampaignDesk:
         today: date | None = None,
     ) -> None:
         self.settings = settings
-        self.engine = engine or get_engine(settings.resolved_database_url)
+        self._owns_engine = engine is None
+        self.engine = engine or make_engine(settings.resolved_database_url)
         self._llm = llm
         self._scorer = scorer
         self._policy = policy
@@ -126,7 +101,7 @@ class CampaignDesk:
     @cached_property
     def policy(self) -> Policy:
         """The discount policy (loaded once per desk; a broken file fails the first use)."""
-        return self._policy or policy_from_settings(self.settings)
+        return self._policy or self.settings.guardrails.load_policy()
 
     @cached_property
     def llm(self) -> ChatModel:
@@ -135,12 +110,26 @@ class CampaignDesk:
             return self._llm
         from coupondesk.tools.llm import make_llm
 
-        return make_llm(self.settings)
+        return make_llm(self.settings.llm.options())
 
     @cached_property
     def scorer(self) -> CandidateScorer:
-        """The injected scorer, or the serving models loaded on the first scoring call."""
-        return self._scorer or LazyScorer(self.settings, self.engine)
+        """The injected scorer, or the desk's one ModelScorer (models load on first use)."""
+        return self._scorer or ModelScorer(self.settings.models_dir, self.engine)
+
+    def close(self) -> None:
+        """Release what the desk owns: the scorer's models and the engine's connections."""
+        scorer = self.__dict__.get("scorer")
+        if isinstance(scorer, ModelScorer):
+            scorer.close()
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> CampaignDesk:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     @cached_property
     def today(self) -> date:
@@ -166,10 +155,10 @@ class CampaignDesk:
             try:
                 self.llm.warm_up()
                 scorer = self.scorer
-                if isinstance(scorer, LazyScorer):
+                if isinstance(scorer, ModelScorer):
                     scorer.warm(self.today)
-            except Exception:  # warming is best effort; the real call reports the problem
-                return
+            except Exception:  # best effort: the real call reports the problem to the operator
+                logger.warning("warming up the LLM and the scoring models failed", exc_info=True)
 
         threading.Thread(target=warm, name="coupondesk-warm-up", daemon=True).start()
 
@@ -236,7 +225,7 @@ class CampaignDesk:
 
     def _ensure_models(self) -> None:
         """Fail before creating anything when the production scorer has no trained models."""
-        if isinstance(self.scorer, LazyScorer):
+        if isinstance(self.scorer, ModelScorer):
             from coupondesk.models.registry import has_model
 
             if not all(has_model(self.settings.models_dir, n) for n in ("acceptance", "behaviour")):

@@ -1,4 +1,4 @@
-"""The campaign graph's state: one TypedDict, JSON-plain values only.
+"""The campaign graph's state: one TypedDict of per-step TypedDicts, JSON-plain values only.
 
 Everything in the state is plain JSON (dicts, lists, numbers, strings) so the checkpointer can
 store a paused proposal in SQLite or PostgreSQL and any later process (another CLI call, the
@@ -37,6 +37,82 @@ class Event(TypedDict):
     message: str
 
 
+class ViolationState(TypedDict, total=False):
+    """A guardrail Violation as JSON (coupondesk.tools.policy.verdict.Violation)."""
+
+    rule: str
+    message: str
+    value: Any
+
+
+class AudienceState(TypedDict):
+    """What the audience step found: who is eligible, and who the contact rules left out."""
+
+    eligible: list[int]
+    matched: int
+    frequency_capped: int
+    stacking: int
+    description: str
+    summary: dict[str, Any]
+    """segment_summary of the eligible households (SegmentSummary as JSON), {} when none."""
+
+
+class CandidateState(TypedDict):
+    """One scored household (coupondesk.tools.campaigns.allocation.Candidate as JSON)."""
+
+    household_id: int
+    p_redeem: float
+    scope_spend: float
+    window_spend: float
+    reason: str
+    past_spend: float
+
+
+class RecipientState(TypedDict):
+    """One household in the cut (coupondesk.tools.campaigns.allocation.Recipient as JSON)."""
+
+    household_id: int
+    p_redeem: float
+    expected_discount: float
+    expected_cost: float
+    expected_value: float
+    reason: str
+    holdout: bool
+
+
+class AllocationState(TypedDict):
+    """The allocation step's cut and its figures (read back as proposal.AllocationSummary)."""
+
+    recipients: list[RecipientState]
+    holdout: list[int]
+    expected_cost: float
+    expected_redemptions: float
+    expected_value: float
+    worst_case_liability: float
+    eligible: int
+    stopped_by: str
+    gain_curve: list[dict[str, float]]
+
+
+class CopyVariantState(TypedDict, total=False):
+    """One drafted copy variant (coupondesk.tools.campaigns.proposal.CopyVariant as JSON)."""
+
+    text: str
+    source: str
+    ok: bool
+    violations: list[ViolationState]
+    redrafted: bool
+
+
+class ResultState(TypedDict, total=False):
+    """What dispatch did: codes issued, or why it refused."""
+
+    issued: int
+    already_dispatched: bool
+    budget_account: str | None
+    refused: str
+
+
 class CampaignState(TypedDict, total=False):
     """State of one campaign's thread (thread id = campaign id)."""
 
@@ -47,20 +123,21 @@ class CampaignState(TypedDict, total=False):
     """Every change the operator asked for, in order."""
     plan: dict[str, Any]
     """CampaignPlan as JSON."""
-    offer_violations: list[dict[str, Any]]
+    offer_violations: list[ViolationState]
     """check_offer's violations: a blocked offer skips audience/scoring."""
-    audience: dict[str, Any]
+    audience: AudienceState
     """eligible household ids after contact rules, description, counts of who was dropped."""
-    candidates: list[dict[str, Any]]
+    candidates: list[CandidateState]
     """Scored households (allocation.Candidate as JSON)."""
-    allocation: dict[str, Any]
-    copy_variants: list[dict[str, Any]]
+    allocation: AllocationState
+    copy_variants: list[CopyVariantState]
     copy_rounds: int
     """How many times the copy was drafted (bounded redraft loop)."""
-    violations: list[dict[str, Any]]
+    violations: list[ViolationState]
     proposal: dict[str, Any]
+    """The stored Proposal as JSON, plus its "hash"."""
     decision: Decision
-    result: dict[str, Any]
+    result: ResultState
     status: str
     events: Annotated[list[Event], operator.add]
     timings: Annotated[dict[str, float], merge_dicts]

@@ -40,7 +40,8 @@ def run(desk: Any, request: str) -> tuple[float, dict[str, float], int]:
 def main() -> None:
     from coupondesk.agent.service import CampaignDesk
     from coupondesk.tools.llm.fake import FakeChatModel
-    from coupondesk.tools.settings import load_settings
+
+    from coupondesk.settings import load_settings
 
     requests = sys.argv[1:] or DEFAULT_REQUESTS
     settings = load_settings()
@@ -49,7 +50,7 @@ def main() -> None:
     wait = getattr(desk.llm, "wait_until_loaded", None)
     desk.llm.warm_up()
     llm_seconds = wait() if wait is not None else 0.0
-    print(f"LLM backend {settings.llm_backend}: load {llm_seconds:.1f} s")
+    print(f"LLM backend {settings.llm.backend}: load {llm_seconds:.1f} s")
     started = time.perf_counter()
     desk.scorer.warm(desk.today)  # type: ignore[attr-defined]
     warm_seconds = time.perf_counter() - started

@@ -16,12 +16,11 @@ import time
 
 import pandas as pd
 from coupondesk.tools.campaigns.plan import Audience, DemographicFilter
+from coupondesk.tools.db.readonly import readonly_engine
 from coupondesk.tools.queries.segments import data_today, select_audience
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-
-from coupondesk.commands.plan import readonly_engine
 
 FROZEN = ["FRZN MEAT/MEAT DINNERS", "FROZEN PIZZA", "FRZN VEGETABLE/VEG DSH"]
 TYPICAL_AUDIENCES: dict[str, Audience] = {
@@ -80,7 +79,7 @@ def main() -> None:
     if args.database_url:
         url = args.database_url
     else:
-        from coupondesk.tools.settings import load_settings
+        from coupondesk.settings import load_settings
 
         url = load_settings().resolved_database_url
     engine = readonly_engine(url)

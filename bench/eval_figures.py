@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     models_dir = args.models_dir
     if models_dir is None:
-        from coupondesk.tools.settings import load_settings
+        from coupondesk.settings import load_settings
 
         models_dir = load_settings().models_dir
     from coupondesk.models.registry import read_card

@@ -39,7 +39,8 @@ def _load_frames(from_package: bool) -> RetailFrames:
         return RetailFrames.from_completejourney()
     from coupondesk.tools.data.frames import load_frames
     from coupondesk.tools.db.session import get_engine
-    from coupondesk.tools.settings import load_settings
+
+    from coupondesk.settings import load_settings
 
     return load_frames(get_engine(load_settings().resolved_database_url))
 
@@ -87,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     models_dir = args.models_dir
     if models_dir is None:
-        from coupondesk.tools.settings import load_settings
+        from coupondesk.settings import load_settings
 
         models_dir = load_settings().models_dir
     bench(models_dir, _load_frames(args.from_package), args.offers)

@@ -7,6 +7,7 @@ bug still shows its traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any
@@ -44,15 +45,25 @@ class CoupondeskGroup(DefaultGroup):
 
 @click.group(cls=CoupondeskGroup, default="tui", default_if_no_args=True)
 @click.version_option(package_name="coupondesk")
+@click.option("-v", "--verbose", count=True,
+              help="More on stderr: -v for progress (INFO), -vv for DEBUG. Every run also "
+                   "logs to $COUPONDESK_HOME/logs/coupondesk.log.")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, verbose: int) -> None:
     """coupondesk: plan, check, approve and dispatch coupon campaigns."""
-    from coupondesk.tools.settings import load_settings
+    from coupondesk.logs import configure_logging
+    from coupondesk.settings import load_settings
 
     try:
         ctx.obj = load_settings()
     except CoupondeskError as error:
         fail(error)
+    # The TUI owns the terminal: its records go to the log file only.
+    configure_logging(ctx.obj.logs_dir, verbose=verbose, console=ctx.invoked_subcommand != "tui")
+    logging.getLogger(__name__).info(
+        "coupondesk %s: database %s, LLM backend %s", ctx.invoked_subcommand,
+        ctx.obj.masked_database_url(), ctx.obj.llm.backend,
+    )
 
 
 def _register_commands() -> None:

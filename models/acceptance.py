@@ -8,7 +8,9 @@ model score tens of thousands of household-offer pairs per second on two cores.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from coupondesk.models.datasets import PREDICT_BATCH_SIZE, TensorSet
 from coupondesk.models.encoder import (
     BasketBertConfig,
     BasketEncoder,
@@ -69,3 +71,14 @@ class AcceptanceTransformer(BasketPreTrainedModel):
     ) -> torch.Tensor:
         """Logit of each (household sequence, offer) row."""
         return self.head(self.household_vectors(tokens, numeric, mask), tab, offer_weights)
+
+
+@torch.no_grad()
+def predict_acceptance(
+    model: AcceptanceTransformer, data: TensorSet, batch_size: int = PREDICT_BATCH_SIZE
+) -> np.ndarray:
+    """Raw (uncalibrated) acceptance probabilities of every row."""
+    model.eval()
+    out = [torch.sigmoid(model(b.tokens, b.numeric, b.mask, b.tab, b.offer_weights))
+           for b in data.batches(batch_size)]
+    return torch.cat(out).numpy().astype(np.float64)

@@ -22,6 +22,9 @@ from coupondesk.models.history import History
 from coupondesk.models.sequences import BasketTable, build_sequences
 from coupondesk.models.tasks import BEHAVIOUR_HORIZONS, TOP_DEPARTMENTS, dept_target
 
+PREDICT_BATCH_SIZE = 512
+"""Rows per forward pass when predicting (memory-bound; training batch sizes are in config)."""
+
 
 @dataclass(frozen=True)
 class TensorSet:

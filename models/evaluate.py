@@ -1,29 +1,27 @@
-"""The training-and-evaluation run behind `coupondesk train` / `eval` and `coupondesk.models.train.train_all`.
+"""Evaluation of each task: the time fold, the exact split, the transformer and its baselines.
 
-One run does, for each task: an earlier time fold (tuning, calibration, the serving choice),
-then the issue's exact split (train rows only -> test metrics), for the transformer (several
-seeds), LightGBM and logistic on the same rows; then it saves the serving-ready models and a
-JSON model card with every figure. Pretraining is redone per split on baskets strictly before
-that split's earliest label (the fold's 2017-05-08, the test split's 2017-08-08).
+For each task: an earlier time fold (tuning, calibration, the serving choice), then the issue's
+exact split (train rows only -> test metrics), for the transformer (several seeds), LightGBM and
+logistic on the same rows. Pretraining is redone per split on baskets strictly before that
+split's earliest label (the fold's 2017-05-08, the test split's 2017-08-08); the run that
+chains the tasks and saves the models is `coupondesk.models.pipeline`.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from coupondesk.models import registry
+from coupondesk.models.acceptance import predict_acceptance
 from coupondesk.models.baselines import LogisticBaseline, fit_lightgbm, predict_lightgbm
+from coupondesk.models.behaviour import BINARY_BEHAVIOUR_TARGETS, predict_behaviour
 from coupondesk.models.calibration import Calibrator, fit_calibrator
 from coupondesk.models.config import TrainConfig
 from coupondesk.models.datasets import BEHAVIOUR_TARGETS, acceptance_tensors, behaviour_tensors
 from coupondesk.models.features import OWN_CAMPAIGN_OFFSET, campaign_scope
-from coupondesk.models.frames import RetailFrames
 from coupondesk.models.history import History, to_days
 from coupondesk.models.metrics import (
     bootstrap_ci,
@@ -50,26 +48,9 @@ from coupondesk.models.tasks import (
     behaviour_cutoffs_until,
     behaviour_rows,
 )
-from coupondesk.models.train import (
-    Progress,
-    finetune_acceptance,
-    finetune_behaviour,
-    predict_acceptance,
-    predict_behaviour,
-    pretrain_encoder,
-    set_threads,
-)
+from coupondesk.models.train import Progress, finetune_acceptance, finetune_behaviour, staged
 
-BINARY_BEHAVIOUR = [t for t in BEHAVIOUR_TARGETS if t.startswith(("buy_", "dept_"))]
-
-
-def _stage(progress: Progress, label: str) -> Progress:
-    """A progress callback that reports under a fixed stage label."""
-
-    def report(_stage_name: str, done: int, total: int) -> None:
-        progress(label, done, total)
-
-    return report
+BINARY_BEHAVIOUR = list(BINARY_BEHAVIOUR_TARGETS)
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -77,73 +58,10 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0}
 
 
-def run_training(
-    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress
-) -> dict[str, Any]:
-    """Everything `train_all` promises; see the module docstring.
-
-    Denormal floats are flushed to zero while training (tiny gradients otherwise slow the CPU
-    kernels down many times) and the process-wide flag is restored afterwards, so code that
-    runs later in the same process (the TUI, tests) computes with ordinary IEEE floats.
-    """
-    torch.set_flush_denormal(True)
-    try:
-        return _train_and_evaluate(frames, models_dir, config=config, progress=progress)
-    finally:
-        torch.set_flush_denormal(False)
-
-
-def _train_and_evaluate(
-    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress
-) -> dict[str, Any]:
-    set_threads(config.threads)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round(now - since, 1)
-        return now
-
-    t = time.perf_counter()
-    history = History.from_frames(frames)
-    table = BasketTable.from_history(history)
-    progress("prepare", 1, 1)
-    t = lap("prepare_data_s", t)
-
-    fold_cutoff = to_days(ACCEPTANCE_FOLD_DATE)
-    main_cutoff = to_days(ACCEPTANCE_SPLIT_DATE)
-    assert isinstance(fold_cutoff, float) and isinstance(main_cutoff, float)
-    encoders: dict[str, dict[str, torch.Tensor]] = {}
-    pretrain_stats: dict[str, Any] = {}
-    for name, cutoff in (("fold", fold_cutoff), ("main", main_cutoff)):
-        model, stats = pretrain_encoder(
-            history, table, cutoff, config, config.seeds[0],
-            _stage(progress, f"pretrain ({name})"),
-        )
-        encoders[name] = {k: v.clone() for k, v in model.encoder.state_dict().items()}
-        pretrain_stats[name] = stats
-    t = lap("pretrain_s", t)
-
-    acceptance = _acceptance(history, table, encoders, config, progress)
-    t = lap("acceptance_s", t)
-    behaviour = _behaviour(history, table, encoders, config, progress)
-    t = lap("behaviour_s", t)
-    timings["total_s"] = round(time.perf_counter() - started, 1)
-
-    card = registry.build_card(
-        frames=frames, config=config, acceptance=acceptance, behaviour=behaviour,
-        pretrain=pretrain_stats, timings=timings,
-    )
-    registry.save_run(models_dir, card=card, acceptance=acceptance, behaviour=behaviour)
-    progress("save", 1, 1)
-    return card
-
-
 # ----------------------------------------------------------------------------- acceptance
 
 
-def _acceptance(
+def evaluate_acceptance(
     history: History, table: BasketTable, encoders: dict[str, dict[str, torch.Tensor]],
     config: TrainConfig, progress: Progress,
 ) -> dict[str, Any]:
@@ -215,7 +133,7 @@ def _acceptance(
         for seed in seeds:
             model, losses = finetune_acceptance(
                 history, encoders[name], tensors, run_config, seed,
-                _stage(progress, f"acceptance ({name}, seed {seed})"),
+                staged(progress, f"acceptance ({name}, seed {seed})"),
             )
             transformers.append((seed, model, losses))
             seed_preds.append(predict_acceptance(model, test_tensors))
@@ -413,7 +331,7 @@ def _behaviour_metrics(frame: pd.DataFrame, preds: dict[str, np.ndarray]) -> dic
     return out
 
 
-def _behaviour(
+def evaluate_behaviour(
     history: History, table: BasketTable, encoders: dict[str, dict[str, torch.Tensor]],
     config: TrainConfig, progress: Progress,
 ) -> dict[str, Any]:
@@ -459,7 +377,7 @@ def _behaviour(
         for seed in seeds:
             model, losses = finetune_behaviour(
                 history, encoders[name], tensors, run_config, seed,
-                _stage(progress, f"behaviour ({name}, seed {seed})"),
+                staged(progress, f"behaviour ({name}, seed {seed})"),
             )
             transformers.append((seed, model, losses))
             seed_preds.append(predict_behaviour(model, test_tensors))

@@ -19,10 +19,15 @@ EPOCH = pd.Timestamp("2017-01-01")
 """Times are stored as float days since this epoch (first day of the Complete Journey data)."""
 
 
+def timestamp_days(when: pd.Timestamp) -> float:
+    """Float days since EPOCH of one timestamp (typed as a float, for callers that need one)."""
+    return float((when - EPOCH) / pd.Timedelta(days=1))
+
+
 def to_days(when: pd.Timestamp | pd.Series | np.ndarray) -> np.ndarray | float:
     """Float days since EPOCH; works for a Timestamp, a Series or a datetime64 array."""
     if isinstance(when, pd.Timestamp):
-        return float((when - EPOCH) / pd.Timedelta(days=1))
+        return timestamp_days(when)
     values = pd.to_datetime(pd.Series(np.asarray(when))).to_numpy()
     return (values - EPOCH.to_datetime64()) / np.timedelta64(1, "D")
 

@@ -16,9 +16,9 @@ import pandas as pd
 import torch
 from coupondesk.models.acceptance import AcceptanceTransformer
 from coupondesk.models.baselines import predict_lightgbm
-from coupondesk.models.behaviour import BehaviourTransformer
+from coupondesk.models.behaviour import VISIT_SCALE, BehaviourTransformer, behaviour_outputs
 from coupondesk.models.calibration import Calibrator
-from coupondesk.models.datasets import BEHAVIOUR_TARGETS, sequence_tensors
+from coupondesk.models.datasets import BEHAVIOUR_TARGETS, PREDICT_BATCH_SIZE, sequence_tensors
 from coupondesk.models.features import (
     OfferScope,
     PurchaseMatrices,
@@ -29,7 +29,6 @@ from coupondesk.models.features import (
 )
 from coupondesk.models.history import History
 from coupondesk.models.sequences import BasketTable
-from coupondesk.models.train import behaviour_outputs
 
 
 @dataclass
@@ -81,12 +80,12 @@ class ScoringContext:
         if key not in self._vectors:
             tokens, numeric, mask = self.sequences(model.config.max_baskets)
             out = []
-            for start in range(0, len(tokens), 512):
-                m = mask[start : start + 512]
+            for start in range(0, len(tokens), PREDICT_BATCH_SIZE):
+                rows = slice(start, start + PREDICT_BATCH_SIZE)
+                m = mask[rows]
                 longest = max(int(m.sum(1).max()), 1)
-                out.append(model.household_vectors(tokens[start : start + 512, :longest],
-                                                   numeric[start : start + 512, :longest],
-                                                   m[:, :longest]))
+                out.append(model.household_vectors(tokens[rows, :longest],
+                                                   numeric[rows, :longest], m[:, :longest]))
             self._vectors[key] = torch.cat(out) if out else torch.zeros(0)
         return self._vectors[key]
 
@@ -152,6 +151,6 @@ class BehaviourModel:
             boosters: dict[str, lgb.Booster] = self.model
             out = {t: predict_lightgbm(boosters[t], features) for t in BEHAVIOUR_TARGETS}
             out["spend_28d"] = np.clip(out["spend_28d"], 0.0, None)
-            out["next_visit_days"] = np.clip(out["next_visit_days"], 0.0, 28.0)
+            out["next_visit_days"] = np.clip(out["next_visit_days"], 0.0, VISIT_SCALE)
         return {k: (self.calibrators[k](v) if k in self.calibrators else v)
                 for k, v in out.items()}

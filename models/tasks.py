@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from coupondesk.models.history import EPOCH, History, to_days
+from coupondesk.models.history import EPOCH, History, timestamp_days, to_days
 
 ACCEPTANCE_SPLIT_DATE = pd.Timestamp("2017-08-08")
 """Train on campaigns whose window ended before this day; test on those starting on/after it."""
@@ -139,8 +139,7 @@ def behaviour_rows(history: History, cutoffs: tuple[pd.Timestamp, ...]) -> pd.Da
     dept_code = {name: i for i, name in enumerate(history.departments)}
     out: list[pd.DataFrame] = []
     for cutoff in cutoffs:
-        c = to_days(cutoff)
-        assert isinstance(c, float)
+        c = timestamp_days(cutoff)
         seen = np.sort(baskets.loc[baskets["t"] < c, "household_id"].unique())
         rows = pd.DataFrame({"household_id": seen, "cutoff": c})
         ahead = baskets[(baskets["t"] >= c) & (baskets["t"] < c + max(BEHAVIOUR_HORIZONS))]

@@ -2,7 +2,8 @@
 
 nanoGPT-style: a pure `get_lr(it)` schedule (linear warmup, cosine decay), an
 `@torch.no_grad() estimate_loss` on held-out rows, checkpoints that keep the config next to the
-weights (save_pretrained). `train_all` is the one entry point the CLI and `setup` call.
+weights (save_pretrained). The whole run (every model, evaluation, saving) is
+`coupondesk.models.pipeline.train_all`; prediction lives with each model.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from coupondesk.models.acceptance import AcceptanceTransformer
-from coupondesk.models.behaviour import SPEND_SCALE, BehaviourTransformer
+from coupondesk.models.behaviour import (
+    N_BINARY_BEHAVIOUR,
+    SPEND_SCALE,
+    VISIT_SCALE,
+    BehaviourTransformer,
+)
 from coupondesk.models.config import FinetuneConfig, TrainConfig
 from coupondesk.models.datasets import BEHAVIOUR_TARGETS, TensorSet, sequence_tensors
 from coupondesk.models.encoder import BasketBertConfig, BasketBertForMaskedBaskets
@@ -30,6 +35,15 @@ Progress = Callable[[str, int, int], None]
 
 def no_progress(stage: str, done: int, total: int) -> None:
     """The default progress callback: silent."""
+
+
+def staged(progress: Progress, label: str) -> Progress:
+    """A progress callback that reports under a fixed stage label."""
+
+    def report(_stage_name: str, done: int, total: int) -> None:
+        progress(label, done, total)
+
+    return report
 
 
 def set_threads(threads: int) -> None:
@@ -295,7 +309,8 @@ def warm_start_wide(
         model.linear.weight.copy_(torch.from_numpy(fitted.coef_).float())
         model.linear.bias.copy_(torch.from_numpy(fitted.intercept_).float())
         last = model.mlp[-1]
-        assert isinstance(last, nn.Linear)
+        if not isinstance(last, nn.Linear):
+            raise TypeError(f"the acceptance head must end in nn.Linear, not {type(last).__name__}")
         last.weight.mul_(0.0)
         last.bias.zero_()
 
@@ -364,10 +379,6 @@ def finetune_acceptance(
     return model, losses
 
 
-N_BINARY_BEHAVIOUR = len(BEHAVIOUR_TARGETS) - 2
-"""buy_* and dept_* targets come first (logits); spend_28d and next_visit_days are last."""
-
-
 def behaviour_loss(
     outputs: torch.Tensor, targets: torch.Tensor, spend_weight: float = 1.0
 ) -> torch.Tensor:
@@ -376,7 +387,7 @@ def behaviour_loss(
         outputs[:, :N_BINARY_BEHAVIOUR], targets[:, :N_BINARY_BEHAVIOUR]
     )
     spend = nn.functional.mse_loss(outputs[:, -2], targets[:, -2] / SPEND_SCALE)
-    visit = nn.functional.mse_loss(outputs[:, -1], targets[:, -1] / 28.0)
+    visit = nn.functional.mse_loss(outputs[:, -1], targets[:, -1] / VISIT_SCALE)
     return binary + spend_weight * spend + visit
 
 
@@ -405,45 +416,3 @@ def finetune_behaviour(
 
     losses = _fit(model, train, cfg, loss_fn, seed, "behaviour", progress)
     return model, losses
-
-
-@torch.no_grad()
-def predict_acceptance(model: AcceptanceTransformer, data: TensorSet, batch_size: int = 512
-                       ) -> np.ndarray:
-    """Raw (uncalibrated) acceptance probabilities of every row."""
-    model.eval()
-    out = [torch.sigmoid(model(b.tokens, b.numeric, b.mask, b.tab, b.offer_weights))
-           for b in data.batches(batch_size)]
-    return torch.cat(out).numpy().astype(np.float64)
-
-
-@torch.no_grad()
-def predict_behaviour(model: BehaviourTransformer, data: TensorSet, batch_size: int = 512
-                      ) -> dict[str, np.ndarray]:
-    """Behaviour predictions in natural units: probabilities, dollars and days."""
-    model.eval()
-    raw = torch.cat([model(b.tokens, b.numeric, b.mask, b.tab)
-                     for b in data.batches(batch_size)]).numpy().astype(np.float64)
-    return behaviour_outputs(raw)
-
-
-def behaviour_outputs(raw: np.ndarray) -> dict[str, np.ndarray]:
-    """Map raw model outputs to named predictions in natural units."""
-    out: dict[str, np.ndarray] = {}
-    for i, name in enumerate(BEHAVIOUR_TARGETS):
-        if i < N_BINARY_BEHAVIOUR:
-            out[name] = 1.0 / (1.0 + np.exp(-raw[:, i]))
-    out["spend_28d"] = np.clip(raw[:, -2] * SPEND_SCALE, 0.0, None)
-    out["next_visit_days"] = np.clip(raw[:, -1] * 28.0, 0.0, 28.0)
-    return out
-
-
-def train_all(
-    frames: Any, models_dir: Path, *, config: TrainConfig | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate and save every model; returns the model card (also written to disk)."""
-    from coupondesk.models.evaluate import run_training
-
-    return run_training(frames, Path(models_dir), config=config or TrainConfig(),
-                        progress=progress or no_progress)

@@ -68,8 +68,14 @@ def _pg_reachable() -> str | None:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """URL template of a scratch PostgreSQL database factory; skips when PostgreSQL is absent."""
+    """URL template of a scratch PostgreSQL database factory.
+
+    Skips when PostgreSQL is absent on a developer's machine; fails under CI=true, where the
+    PostgreSQL tests must run.
+    """
     reason = _pg_reachable()
+    if reason and os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run, not skip)", pytrace=False)
     if reason:
         pytest.skip(reason)
     yield PG_ADMIN_URL

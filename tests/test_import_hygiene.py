@@ -12,7 +12,7 @@ CORE_MODULES = [
     "coupondesk.tools",
     "coupondesk.models",
     "coupondesk.prompts",
-    "coupondesk.tools.settings",
+    "coupondesk.settings",
     "coupondesk.tools.db.schema",
     "coupondesk.tools.data.ingest",
     "coupondesk.tools.data.importer",

@@ -1,19 +1,19 @@
 """The coupondesk terminal app: screen routing, global bindings and the factory.
 
 Screens do the work (tui/screens/); this module only wires them. `make_app` takes the desk
-(coupondesk.agent.service.CampaignDesk in production, a FakeDesk in tests) and the setup hooks, so tests
-inject fakes the way posting's `make_posting` and harlequin's tests do.
+(coupondesk.agent.service.CampaignDesk in production, a FakeDesk in tests) and the setup
+hooks, so tests inject fakes the way posting's `make_posting` and harlequin's tests do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.desk import Desk
 from coupondesk.tui.screens.campaigns import CampaignsScreen
 from coupondesk.tui.screens.home import HomeScreen
@@ -25,6 +25,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+
+from coupondesk.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 NAVIGATION = (
     ("chat", "Chat", "Requests, agent steps and the proposal under review"),
@@ -127,8 +131,9 @@ def default_needs_setup(settings: Settings, desk: Desk) -> Callable[[], bool]:
 
         try:
             desk.ensure_ready()
-            return not models_ready(settings)
-        except Exception:  # unreachable, not migrated, models package missing: setup says why
+            return not models_ready(settings.models_dir)
+        except Exception as error:  # unreachable, not migrated, no models: setup says why
+            logger.info("setup needed: %s", error)
             return True
 
     return needs_setup
@@ -146,15 +151,18 @@ def make_app(
         from coupondesk.agent.service import CampaignDesk
 
         desk = CampaignDesk(settings)  # type: ignore[assignment]
-    assert desk is not None
-    if setup_runner is None:
-        from coupondesk.tools.data.setup import run_setup
-
-        setup_runner = run_setup
     return CampaignApp(
         settings, desk, needs_setup=needs_setup or default_needs_setup(settings, desk),
-        setup_runner=setup_runner,
+        setup_runner=setup_runner or run_configured_setup,
     )
+
+
+def run_configured_setup(settings: Settings, progress: Callable[[str, int, int], None]) -> Any:
+    """`coupondesk setup` on the settings' database and models directory (the setup screen's
+    default runner)."""
+    from coupondesk.tools.data.setup import run_setup
+
+    return run_setup(settings.resolved_database_url, settings.models_dir, progress)
 
 
 def run_app(settings: Settings) -> None:
@@ -171,7 +179,10 @@ def run_app(settings: Settings) -> None:
     import threading
 
     app = make_app(settings)
-    app.run()
+    try:
+        app.run()
+    finally:
+        app.desk.close()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()
            if t is not threading.main_thread()):
         print("coupondesk: stopped unfinished background work "

@@ -1,7 +1,7 @@
 """What the TUI needs from the desk, as a Protocol, and how the operator's text is routed.
 
-The app talks to `coupondesk.agent.service.CampaignDesk` (the same object the CLI uses) and to nothing
-else; tests hand it a FakeDesk with the same methods. Declaring the surface here keeps the
+The app talks to `coupondesk.agent.service.CampaignDesk` (the same object the CLI uses) and to
+nothing else; tests hand it a FakeDesk with the same methods. Declaring the surface here keeps the
 screens typed without importing the agent (and its LangGraph/torch dependencies) at import time.
 """
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from coupondesk.tools.outcomes.readout import Readout
     from coupondesk.tools.outcomes.export import ExportResult
     from coupondesk.tools.policy.rules import Policy
-    from coupondesk.tools.settings import Settings
+
+    from coupondesk.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 
@@ -67,6 +68,8 @@ class Desk(Protocol):
 
     def results(self, campaign_id: int) -> Readout: ...
     def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult: ...
+
+    def close(self) -> None: ...
 
 
 def is_question(text: str) -> bool:

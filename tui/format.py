@@ -1,8 +1,8 @@
 """Plain-words formatting shared by the screens: money, dates, statuses, errors.
 
-Offer and audience sentences come from coupondesk.agent.describe (the same words the CLI prints); this
-module only adds what is particular to a terminal: status badges that read without colour and
-one-line error text.
+Offer and audience sentences come from coupondesk.agent.describe (the same words the CLI
+prints); this module only adds what is particular to a terminal: status badges that read
+without colour and one-line error text.
 """
 
 from __future__ import annotations

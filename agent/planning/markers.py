@@ -1,7 +1,7 @@
 """The words around a quantity that give it its role in a campaign request, EN and ZH.
 
-Patterns only; coupondesk.agent.planning.parsing applies them. Left patterns are searched in the text
-between the previous quantity (or the clause start) and this one, so each ends with `$`;
+Patterns only; coupondesk.agent.planning.parsing applies them. Left patterns are searched in
+the text between the previous quantity (or the clause start) and this one, so each ends with `$`;
 right patterns are matched from just after the quantity, so each starts with `^`. Kept apart
 from the reader because they are data an operator-facing team extends ("lapsed" has many
 ways to be said), while the reader's logic rarely changes.
@@ -145,4 +145,5 @@ UNIT_WINDOW = re.compile(
 ZH_WINDOW_WORDS = {"半年": "6个月", "上月": "1个月", "上个月": "1个月", "上個月": "1个月",
                     "季度": "3个月", "一季度": "3个月", "一个季度": "3个月", "个季度": "3个月",
                     "一個季度": "3个月", "個季度": "3个月"}
-"""Windows coupondesk.tools.policy.quantities does not read as durations, rewritten into ones it does."""
+"""Windows coupondesk.tools.policy.quantities does not read as durations, rewritten as ones
+it does."""

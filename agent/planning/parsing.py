@@ -1,8 +1,8 @@
 """Which quantity of a campaign request is which field: discount, minimum spend, validity,
 budget, audience window, audience spend or size cap.
 
-coupondesk.tools.policy.quantities finds every quantity and its span (the one number reader of the product);
-this module only decides each one's *role* from the words around it inside its clause,
+coupondesk.tools.policy.quantities finds every quantity and its span (the one number reader of
+the product); this module only decides each one's *role* from the words around it inside its clause,
 because the same "$300" is a minimum spend in "orders over $300" and an audience filter in
 "spent more than $300 in the last 60 days", and the same "40 days" is a validity after
 "valid" and a lapsed window after "haven't shopped in". Nothing here guesses silently: a
@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from coupondesk.agent.planning import markers
 from coupondesk.tools.campaigns.offer import OfferKind
 from coupondesk.tools.campaigns.plan import PlanIssue
+from coupondesk.tools.language import Language, detect_language
 from coupondesk.tools.policy.quantities import (
     Claim,
     find_claims,
@@ -26,18 +26,8 @@ from coupondesk.tools.policy.quantities import (
     parse_duration_days,
 )
 
-Language = Literal["en", "zh"]
-
 _MASK = "\x00"
 _I = re.IGNORECASE
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def detect_language(text: str) -> Language:
-    """zh when Chinese characters carry the request (a Chinese product name in English is en)."""
-    cjk = len(_CJK.findall(text))
-    return "zh" if cjk and cjk * 3 >= len(_LATIN.findall(text)) else "en"
 
 
 # --------------------------------------------------------------------------- results
@@ -290,7 +280,7 @@ class _Reader:
             self.budgets.append((claim.value, claim))
 
     def _on_money(self, claim: Claim, ctx: _Context) -> None:
-        """An amount coupondesk.tools.policy.quantities could not place: read its role from the request's words."""
+        """An amount the quantity scanner left unplaced: read its role from the request's words."""
         self._keep(claim)
         if claim.value is None or self._is_old_value(ctx):
             return
@@ -325,7 +315,7 @@ class _Reader:
         elif markers.HOUSEHOLDS_RIGHT.match(ctx.right) and claim.value.is_integer() and (
             claim.value >= 1
         ):
-            self._keep(claim)  # "300 loyal dog owners": a count coupondesk.tools.policy.quantities did not place
+            self._keep(claim)  # "300 loyal dog owners": a count the quantity scanner did not place
             self._set_max_size(claim.value, claim, ctx)
         elif markers.OFF_RIGHT.match(ctx.right):
             self._keep(claim)

@@ -2,12 +2,15 @@
 (capable endpoints only) fills what both left open, and every gap is shown, never guessed.
 
 The pipeline, one module per step:
-- coupondesk.agent.planning.parsing: each quantity's role (discount, minimum spend, validity, budget,
-  lapsed/active window, audience spend, size cap), on top of coupondesk.tools.policy.quantities' spans;
-- coupondesk.agent.planning.scope_phrases: the merchandise phrases and whom each is about (coupon or audience);
-- coupondesk.agent.planning.scope_resolution: phrase -> catalog departments/categories via coupondesk.tools.catalog.lookup;
-- coupondesk.agent.planning.plan_llm: a capable endpoint's structured reading, validated, used only for fields
-  the rules left empty;
+- coupondesk.agent.planning.parsing: each quantity's role (discount, minimum spend, validity,
+  budget, lapsed/active window, audience spend, size cap), on top of
+  coupondesk.tools.policy.quantities' spans;
+- coupondesk.agent.planning.scope_phrases: the merchandise phrases and whom each is about
+  (coupon or audience);
+- coupondesk.agent.planning.scope_resolution: phrase -> catalog departments/categories via
+  coupondesk.tools.catalog.lookup;
+- coupondesk.agent.planning.plan_llm: a capable endpoint's structured reading, validated, used
+  only for fields the rules left empty;
 - here: assembly, policy defaults (listed under `assumptions`), questions and errors.
 Revisions ("make it 10%") live in coupondesk.agent.planning.revision and reuse the same readers.
 """
@@ -28,10 +31,9 @@ from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, PlanIssue
 from coupondesk.tools.errors import BadInputError
 from coupondesk.tools.llm import ChatModel
 from coupondesk.tools.policy.rules import Policy
+from coupondesk.tools.queries.segments import DEFAULT_SPEND_WINDOW_DAYS
 from sqlalchemy.orm import Session
 
-DEFAULT_SPEND_WINDOW_DAYS = 90
-"""coupondesk.tools.queries.segments' window for an audience spend or top-spender ranking given without one."""
 DEFAULT_NOTES: dict[str, str] = {
     "offer.valid_days": "no validity given",
     "offer.scope": "the request names no product",

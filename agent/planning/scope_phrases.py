@@ -4,8 +4,8 @@
 covers; "$1 off potatoes for produce regulars" names potatoes for the coupon and produce for
 the audience; "anyone who hasn't bought crackers" names crackers as what the audience stopped
 buying. The role is read from the words next to the phrase ("off X", "X buyers", "bought X",
-"买过X的", "X9折券"), never from the catalog: the catalog (coupondesk.tools.catalog.lookup) only says what a
-phrase means. Quantities are masked first, so "$25" or "一周" never become phrases.
+"买过X的", "X9折券"), never from the catalog: the catalog (coupondesk.tools.catalog.lookup)
+only says what a phrase means. Quantities are masked first, so "$25" or "一周" never become phrases.
 """
 
 from __future__ import annotations

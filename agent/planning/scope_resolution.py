@@ -1,4 +1,4 @@
-"""Merchandise phrases -> catalog departments and categories, through coupondesk.tools.catalog.lookup.
+"""Merchandise phrases -> catalog departments and categories, through the catalog lookup.
 
 The catalog lookup ranks candidates with a score and the method that found them; this module
 decides how many of them a phrase means and says so: a confident exact match is taken as is;

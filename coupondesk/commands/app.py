@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from coupondesk.tools.settings import Settings
+from coupondesk.settings import Settings
 
 
 @click.command(name="tui")

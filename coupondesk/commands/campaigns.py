@@ -10,14 +10,16 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json, json_option
-from coupondesk.tools.settings import Settings
+from coupondesk.settings import Settings
 
 
 def _desk(settings: Settings) -> Any:
-    """The CampaignDesk (imported here: `coupondesk --help` must not load LangGraph)."""
+    """The CampaignDesk, closed with the command (imported late: `--help` skips LangGraph)."""
     from coupondesk.agent.service import CampaignDesk
 
-    return CampaignDesk(settings)
+    desk = CampaignDesk(settings)
+    click.get_current_context().call_on_close(desk.close)
+    return desk
 
 
 def _print_event(event: dict[str, str]) -> None:

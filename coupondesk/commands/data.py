@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from coupondesk.output import emit_json, json_option
-from coupondesk.tools.settings import Settings
+from coupondesk.settings import Settings
 
 
 @click.command()
@@ -21,7 +21,8 @@ def setup(settings: Settings, no_train: bool, retrain: bool, as_json: bool) -> N
     from coupondesk.tools.data.setup import run_setup
 
     with StepProgress() as progress:
-        report = run_setup(settings, progress, train=not no_train, force_train=retrain)
+        report = run_setup(settings.resolved_database_url, settings.models_dir, progress,
+                           train=not no_train, force_train=retrain)
     ingest = report.ingest
     if as_json:
         emit_json(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from coupondesk.tools.settings import Settings
+from coupondesk.settings import Settings
 
 
 @click.command()

@@ -16,7 +16,7 @@ from coupondesk.tools.errors import BadInputError
 from coupondesk.tools.policy.verdict import Verdict
 
 if TYPE_CHECKING:
-    from coupondesk.tools.settings import Settings
+    from coupondesk.settings import Settings
 
 
 def _read_offer_argument(text: str) -> str:
@@ -56,10 +56,9 @@ def check_offer_cmd(settings: Settings, offer_json: str, as_json: bool) -> None:
     """Check OFFER_JSON (JSON text, @file or -) against the discount policy."""
     from coupondesk.tools.campaigns.offer import parse_offer_json
     from coupondesk.tools.policy.guardrails import check_offer
-    from coupondesk.tools.policy.rules import policy_from_settings
 
     offer = parse_offer_json(_read_offer_argument(offer_json))
-    policy = policy_from_settings(settings)
+    policy = settings.guardrails.load_policy()
     _report(check_offer(offer, policy), as_json=as_json, subject="offer")
 
 
@@ -78,10 +77,9 @@ def check_copy_cmd(
     """Check copy TEXT against the offer it advertises and the policy's copy rules."""
     from coupondesk.tools.campaigns.offer import parse_offer_json
     from coupondesk.tools.policy.guardrails import check_copy
-    from coupondesk.tools.policy.rules import policy_from_settings
 
     offer = parse_offer_json(_read_offer_argument(offer_json))
-    policy = policy_from_settings(settings)
+    policy = settings.guardrails.load_policy()
     verdict = check_copy(text, offer, policy, language=language)  # type: ignore[arg-type]
     _report(verdict, as_json=as_json, subject="copy")
 

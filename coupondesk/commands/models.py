@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json
+from coupondesk.settings import Settings
 from coupondesk.tools.errors import NotReadyError
-from coupondesk.tools.settings import Settings
 
 
 def _frames_from_database(settings: Settings) -> Any:
@@ -53,7 +53,7 @@ def train(settings: Settings, seeds: str, from_package: bool, as_json: bool) -> 
     from dataclasses import replace
 
     from coupondesk.models.config import TrainConfig
-    from coupondesk.models.train import train_all
+    from coupondesk.models.pipeline import train_all
     from coupondesk.progress import StepProgress
 
     try:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from coupondesk.output import emit_json, json_option
-from coupondesk.tools.settings import Settings
+from coupondesk.settings import Settings
 
 
 def _engine(settings: Settings) -> Any:
@@ -31,9 +31,7 @@ def _engine(settings: Settings) -> Any:
 def import_outcomes_(settings: Settings, directory: Path, source: str, as_json: bool) -> None:
     """Load redemptions and transactions a store reported after a campaign (CSV or parquet)."""
     from coupondesk.tools.outcomes.outcome_import import import_outcomes
-    from coupondesk.tools.policy.rules import policy_from_settings
-
-    rules = policy_from_settings(settings).redemption
+    rules = settings.guardrails.load_policy().redemption
     report = import_outcomes(
         _engine(settings), directory, source=source, rules=rules  # type: ignore[arg-type]
     )
@@ -59,9 +57,7 @@ def import_outcomes_(settings: Settings, directory: Path, source: str, as_json: 
 def simulate(settings: Settings, campaign_id: int, seed: int, as_json: bool) -> None:
     """Play the market for a dispatched campaign and import its outcomes as simulated."""
     from coupondesk.tools.outcomes.simulate import simulate_campaign
-    from coupondesk.tools.policy.rules import policy_from_settings
-
-    rules = policy_from_settings(settings).redemption
+    rules = settings.guardrails.load_policy().redemption
     report = simulate_campaign(
         _engine(settings), campaign_id, home=settings.home, seed=seed, rules=rules
     )

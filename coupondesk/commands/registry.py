@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import logging
 
 import click
+
+logger = logging.getLogger(__name__)
 
 COMMAND_MODULES = (
     "coupondesk.commands.app",
@@ -27,6 +30,8 @@ def all_commands() -> list[click.Command]:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name == name:
+                logger.debug("command module %s is not installed; its commands are not offered",
+                             name)
                 continue
             raise
         commands.extend(module.COMMANDS)

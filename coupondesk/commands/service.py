@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from coupondesk.output import emit_json, json_option
+from coupondesk.settings import Settings
 from coupondesk.tools.errors import BadInputError, NotReadyError
-from coupondesk.tools.settings import Settings
 
 
 def ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -40,7 +40,8 @@ def serve(settings: Settings, host: str, port: int, access_log: bool) -> None:
         raise BadInputError(f"--port {port}: use 1-65535")
     engine = ready_engine(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, engine=engine)
+    app = create_app(policy=settings.guardrails.load_policy(), engine=engine,
+                     service_date=settings.service_date, today=settings.today)
     click.echo(f"coupondesk redemption service on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
 

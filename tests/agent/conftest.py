@@ -13,7 +13,7 @@ def tiny_models_dir(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -
     """Serving models trained with the tiny config on the slice database (~30 s, once)."""
     import coupondesk.models  # noqa: F401  (OMP_WAIT_POLICY before torch/LightGBM)
     from coupondesk.models.config import tiny_config
-    from coupondesk.models.train import train_all
+    from coupondesk.models.pipeline import train_all
     from coupondesk.tools.data.frames import load_frames
     from coupondesk.tools.db.session import get_engine
 

@@ -12,10 +12,10 @@ from coupondesk.tools.db.schema import Campaign, Holdout, IssuedCoupon
 from coupondesk.tools.db.session import get_engine
 from coupondesk.tools.errors import BadInputError, RefusedError
 from coupondesk.tools.llm.fake import FakeChatModel
-from coupondesk.tools.settings import Settings
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from coupondesk.settings import Settings
 from tests.agent.fakes import ScriptedScorer
 
 TODAY = date(2018, 1, 2)

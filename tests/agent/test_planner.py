@@ -137,9 +137,10 @@ def policy() -> Policy:
 def fake_llm() -> ChatModel:
     """The FAKE backend exactly as settings build it (not capable: the planner is rules-only)."""
     from coupondesk.tools.llm import make_llm
-    from coupondesk.tools.settings import Settings
 
-    return make_llm(Settings(llm_backend="fake"))
+    from coupondesk.settings import Settings
+
+    return make_llm(Settings(llm_backend="fake").llm.options())
 
 
 @pytest.fixture
@@ -561,11 +562,11 @@ def test_cli_plan_without_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyP
 @pytest.mark.postgres
 def test_cli_plan_on_postgres_is_read_only(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
+    from coupondesk.tools.db.readonly import readonly_session
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
     from coupondesk.cli import main
-    from coupondesk.commands.plan import readonly_session
 
     monkeypatch.setenv("COUPONDESK_DATABASE_URL", pg_url)
     result = CliRunner().invoke(main, ["plan", DEV_CASES[12]["request"], "--json"])

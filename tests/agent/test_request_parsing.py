@@ -1,4 +1,4 @@
-"""Which quantity of a request is which field (coupondesk.agent.planning.parsing): no database needed."""
+"""Which quantity of a request is which field (agent/planning/parsing.py): no database needed."""
 
 from __future__ import annotations
 

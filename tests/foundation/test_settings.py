@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from coupondesk.tools.errors import ConfigError
-from coupondesk.tools.settings import load_settings
+
+from coupondesk.settings import load_settings
 
 
 def test_defaults_live_under_home(isolated_home: Path) -> None:
@@ -35,12 +36,47 @@ def test_password_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_api_key_falls_back_to_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
-    assert load_settings().resolved_llm_api_key == "sk-env"
+    assert load_settings().llm.resolved_api_key == "sk-env"
     monkeypatch.setenv("COUPONDESK_LLM_API_KEY", "sk-own")
-    assert load_settings().resolved_llm_api_key == "sk-own"
+    assert load_settings().llm.resolved_api_key == "sk-own"
 
 
 def test_bad_value_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COUPONDESK_TODAY", "not-a-date")
     with pytest.raises(ConfigError, match="today"):
+        load_settings()
+
+
+def test_settings_nest_and_flat_names_keep_working(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COUPONDESK_DATABASE_URL", "sqlite:///flat.db")
+    monkeypatch.setenv("COUPONDESK_LLM_TIMEOUT", "12")
+    monkeypatch.setenv("COUPONDESK_COPY_VARIANTS", "2")
+    settings = load_settings()
+    assert settings.llm.backend == "fake"  # COUPONDESK_LLM_BACKEND, set by isolated_home
+    assert settings.database.url == "sqlite:///flat.db"
+    assert settings.llm.timeout == 12.0 and settings.copywriter.variants == 2
+    monkeypatch.setenv("COUPONDESK_LLM__TIMEOUT", "30")  # the nested name wins over the flat
+    monkeypatch.setenv("COUPONDESK_DATABASE__URL", "sqlite:///nested.db")
+    settings = load_settings()
+    assert settings.llm.timeout == 30.0 and settings.resolved_database_url == "sqlite:///nested.db"
+
+
+def test_toml_tables_and_flat_keys(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COUPONDESK_LLM_BACKEND")
+    isolated_home.mkdir(parents=True)
+    config = isolated_home / "config.toml"
+    config.write_text('llm_backend = "openai"\ntwo_operator_threshold = 900\n'
+                      '[llm]\nmodel = "qwen2.5:7b"\n[models]\ndir = "/tmp/elsewhere"\n')
+    settings = load_settings()
+    assert (settings.llm.backend, settings.llm.model) == ("openai", "qwen2.5:7b")
+    assert settings.guardrails.load_policy().budget.two_operator_threshold == 900
+    assert settings.models_dir == Path("/tmp/elsewhere")
+    assert load_settings(llm_backend="fake").llm.backend == "fake"  # a constructor argument wins
+
+
+def test_bad_nested_value_names_the_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUPONDESK_LLM_BACKEND", "telepathy")
+    with pytest.raises(ConfigError, match="llm.backend"):
         load_settings()

@@ -10,9 +10,9 @@ from coupondesk.tools.policy.rules import (
     DEFAULT_POLICY_PATH,
     RULES,
     load_policy,
-    policy_from_settings,
 )
-from coupondesk.tools.settings import Settings
+
+from coupondesk.settings import Settings
 
 
 def test_default_policy_loads_with_catalog_spelling() -> None:
@@ -70,9 +70,9 @@ def test_missing_and_undecodable_policy_files(tmp_path: Path) -> None:
 
 
 def test_settings_override_the_two_operator_threshold() -> None:
-    policy = policy_from_settings(Settings(two_operator_threshold=123.0))
+    policy = Settings(two_operator_threshold=123.0).guardrails.load_policy()
     assert policy.budget.two_operator_threshold == 123.0
-    assert policy_from_settings(Settings()).budget.two_operator_threshold == 5000
+    assert Settings().guardrails.load_policy().budget.two_operator_threshold == 5000
 
 
 def test_every_rule_id_the_guardrails_emit_is_documented() -> None:

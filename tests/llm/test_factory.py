@@ -9,11 +9,12 @@ from coupondesk.tools.errors import ConfigError
 from coupondesk.tools.llm import describe_llm, make_llm
 from coupondesk.tools.llm.local import LocalChatModel
 from coupondesk.tools.llm.openai_compat import OpenAIChatModel
-from coupondesk.tools.settings import Settings
+
+from coupondesk.settings import Settings
 
 
 def test_local_is_the_default_and_loads_nothing() -> None:
-    llm = make_llm(Settings(llm_backend="local", llm_local_engine="transformers"))
+    llm = make_llm(Settings(llm_backend="local", llm_local_engine="transformers").llm.options())
     assert isinstance(llm, LocalChatModel)
     info = llm.describe()
     assert (info.backend, info.engine, info.loaded, info.capable) == (
@@ -35,7 +36,7 @@ def test_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         llm_timeout=12,
         llm_max_retries=1,
     )
-    llm = make_llm(settings)
+    llm = make_llm(settings.llm.options())
     assert isinstance(llm, OpenAIChatModel)
     assert (llm.model, llm.endpoint, llm.timeout, llm.max_retries) == (
         "qwen2.5:7b",
@@ -44,14 +45,14 @@ def test_openai_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         1,
     )
     assert llm._client.api_key == "sk-from-env"
-    assert describe_llm(settings).as_dict()["endpoint"] == "http://127.0.0.1:11434/v1"
+    assert describe_llm(settings.llm.options()).as_dict()["endpoint"] == "http://127.0.0.1:11434/v1"
 
 
 def test_openai_without_a_model_is_a_config_error() -> None:
     settings = Settings(llm_backend="openai")
     with pytest.raises(ConfigError, match="COUPONDESK_LLM_MODEL"):
-        make_llm(settings)
-    info = describe_llm(settings)  # shown in the settings view, not raised
+        make_llm(settings.llm.options())
+    info = describe_llm(settings.llm.options())  # shown in the settings view, not raised
     assert info.backend == "openai" and "COUPONDESK_LLM_MODEL" in (info.engine or "")
 
 

@@ -8,7 +8,8 @@ import pytest
 from coupondesk.tools.errors import LLMError
 from coupondesk.tools.llm import ToolCall, ToolSpec, make_llm, system, user
 from coupondesk.tools.llm.fake import FakeChatModel
-from coupondesk.tools.settings import Settings
+
+from coupondesk.settings import Settings
 
 
 def test_answers_in_order_and_records_requests() -> None:
@@ -58,7 +59,7 @@ def test_without_tool_support_tool_calls_are_refused() -> None:
 
 
 def test_settings_select_the_fake_backend() -> None:
-    llm = make_llm(Settings(llm_backend="fake"))
+    llm = make_llm(Settings(llm_backend="fake").llm.options())
     assert isinstance(llm, FakeChatModel)
     assert llm.complete([user("q")]).text  # answers without a script
     assert llm.describe().backend == "fake"
@@ -69,7 +70,7 @@ def test_settings_fake_writes_valid_hooks_so_cli_runs_show_llm_copy(policy: Any)
     from coupondesk.tools.copy.copywriter import draft_copy
 
     offer = Offer(kind="percent_off", value=10, valid_days=7, categories=["SOUP"])
-    llm = make_llm(Settings(llm_backend="fake"))
+    llm = make_llm(Settings(llm_backend="fake").llm.options())
     variants = draft_copy(offer, "lapsed households", llm=llm, policy=policy, n_variants=5)
     assert [v.source for v in variants] == ["llm"] * 5
     assert [v.attempts for v in variants] == [1] * 5

@@ -26,7 +26,7 @@ def trained(small_frames: RetailFrames, tmp_path_factory: pytest.TempPathFactory
     import time
 
     from coupondesk.models.config import tiny_config
-    from coupondesk.models.train import train_all
+    from coupondesk.models.pipeline import train_all
 
     models_dir = tmp_path_factory.mktemp("models") / "models"
     started = time.perf_counter()

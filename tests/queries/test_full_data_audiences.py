@@ -15,10 +15,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from coupondesk.tools.db.readonly import readonly_engine
 from coupondesk.tools.queries.segments import data_today, select_audience
 from sqlalchemy.orm import Session
-
-from coupondesk.commands.plan import readonly_engine
 
 FULL_DB_URL = os.environ.get("COUPONDESK_FULL_DB_URL", "")
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "audience.py"

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.app import CampaignApp, make_app
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from coupondesk.settings import Settings
 from tests.tui.fakes import FakeDesk, FakeStore
 
 

@@ -1,8 +1,9 @@
 """FakeDesk: the CampaignDesk surface with canned, deterministic proposals (real models).
 
-Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan, Offer, CopyVariant,
-Violation), so the TUI renders exactly what the agent would hand it. The store is separate
-from the desk so two app instances can share it: that is how a restart is simulated.
+Proposals are real coupondesk.tools.campaigns.proposal.Proposal objects (real CampaignPlan,
+Offer, CopyVariant, Violation), so the TUI renders exactly what the agent would hand it. The
+store is separate from the desk so two app instances can share it: that is how a restart is
+simulated.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from coupondesk.tools.outcomes.statistics import (
 )
 from coupondesk.tools.policy.rules import Policy, load_policy
 from coupondesk.tools.policy.verdict import Violation
-from coupondesk.tools.settings import Settings
+
+from coupondesk.settings import Settings
 
 EventSink = Callable[[dict[str, str]], None]
 CREATED = datetime(2017, 12, 4, 9, 30)
@@ -274,6 +276,9 @@ class FakeDesk:
         path.write_bytes(content)
         return ExportResult(campaign_id=campaign_id, format="csv", rows=campaign.row.issued,
                             path=path, bytes=len(content))
+
+    def close(self) -> None:
+        self.calls.append(("close", ""))
 
     def ask(self, question: str) -> dict[str, Any]:
         self.calls.append(("ask", question))

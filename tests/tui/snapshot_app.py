@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.app import make_app
 
+from coupondesk.settings import Settings
 from tests.tui.fakes import ZH_REQUEST, FakeDesk, make_proposal
 
 settings = Settings(operator="alice", llm_backend="fake",

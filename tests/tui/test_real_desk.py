@@ -20,7 +20,6 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.db.schema import IssuedCoupon
 from coupondesk.tools.db.session import get_engine
 from coupondesk.tools.llm.fake import FakeChatModel
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.app import CampaignApp, make_app
 from coupondesk.tui.screens.approve_dialog import ApproveDialog
 from sqlalchemy import func, select
@@ -28,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from textual.widgets import Input
 
+from coupondesk.settings import Settings
 from tests.tui.conftest import settle, type_and_send
 from tests.tui.test_pilot import chat_text
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from coupondesk.tools.api.deps import UNAUTHORIZED, Clock, principal_of
 from coupondesk.tools.api.routers import coupons, health, redemptions
@@ -22,8 +22,7 @@ from coupondesk.tools.errors import (
     NotReadyError,
     RefusedError,
 )
-from coupondesk.tools.policy.rules import Policy, policy_from_settings
-from coupondesk.tools.settings import Settings
+from coupondesk.tools.policy.rules import Policy
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -51,12 +50,19 @@ def dated_clock(day: date) -> Clock:
     return lambda: datetime.combine(day, wall_clock().time())
 
 
-def service_clock(settings: Settings, sessions: sessionmaker[Session]) -> Clock:
-    """The clock `settings.service_date` asks for (see Settings.service_date)."""
-    if settings.service_date == "wall":
+ServiceDate = Literal["planning", "wall"]
+"""`planning`: validity is checked against the planning date (the configured `today`, else the
+day after the data's last sale, so the embedded data's campaigns can be redeemed); `wall`: the
+real UTC date (a live deployment). The time of day is always real."""
+
+
+def service_clock(service_date: ServiceDate, today: date | None,
+                  sessions: sessionmaker[Session]) -> Clock:
+    """The clock `service_date` asks for."""
+    if service_date == "wall":
         return wall_clock
-    if settings.today is not None:
-        return dated_clock(settings.today)
+    if today is not None:
+        return dated_clock(today)
     from coupondesk.tools.queries.segments import data_today
 
     with sessions() as session:
@@ -101,23 +107,27 @@ async def _coupondesk_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings,
     *,
+    policy: Policy,
+    database_url: str | None = None,
     engine: Engine | None = None,
-    policy: Policy | None = None,
+    service_date: ServiceDate = "planning",
+    today: date | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
-    """The service for `settings` (database, policy, service date); tests inject the rest."""
+    """The service on one database (a URL, or an engine tests inject) under one policy."""
     from coupondesk.tools.db.session import get_engine
 
-    bound = engine or get_engine(settings.resolved_database_url)
+    if engine is None and database_url is None:
+        raise ValueError("create_app needs a database_url or an engine")
+    bound = engine or get_engine(str(database_url))
     sessions = sessionmaker(bind=bound, expire_on_commit=False)
-    rules = (policy or policy_from_settings(settings)).redemption
+    rules = policy.redemption
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.clock is None:
-            app.state.clock = service_clock(settings, sessions)
+            app.state.clock = service_clock(service_date, today, sessions)
         log.info("redemption service on %s; service time now %s; over budget: %s",
                  bound.url.render_as_string(hide_password=True), app.state.clock(),
                  rules.over_budget)

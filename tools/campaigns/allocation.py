@@ -58,7 +58,8 @@ class AllocationConfig:
     """Worst-case liability may be at most this multiple of the budget."""
     worst_case_per_coupon: float | None = None
     """The most one redemption can cost, as the policy check counts it
-    (coupondesk.tools.policy.guardrails.max_discount_per_coupon); None = derived from the candidates' spend.
+    (coupondesk.tools.policy.guardrails.max_discount_per_coupon); None = derived from the
+    candidates' spend.
     The cut must use the same figure as the check, or a filled cut fails plan.liability."""
     holdout_share: float = 0.10
     rank_by: str = "value_per_cost"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash
+from coupondesk.tools.campaigns.proposal import verified_proposal
 from coupondesk.tools.campaigns.records import approvers, audit
 from coupondesk.tools.campaigns.variants import assign_variant, passing_variants
 from coupondesk.tools.db.schema import BudgetAccount, BudgetEntry, Campaign, Holdout, IssuedCoupon
@@ -111,12 +111,10 @@ def dispatch(
             return DispatchResult(campaign_id, 0, already_dispatched=True)
         if campaign.status != "approved" or campaign.proposal_json is None:
             raise RefusedError(f"campaign {campaign_id} is {campaign.status}, not approved")
-        proposal = Proposal.model_validate(campaign.proposal_json)
-        digest = proposal_hash(proposal)
-        if digest != campaign.proposal_hash:
-            raise RefusedError(
-                f"campaign {campaign_id} changed after approval; its approval is void"
-            )
+        proposal, digest = verified_proposal(
+            campaign.proposal_json, campaign.proposal_hash,
+            refusal=f"campaign {campaign_id} changed after approval; its approval is void",
+        )
         names = approvers(session, campaign_id, digest)
         if len(names) < required_approvals:
             raise RefusedError(

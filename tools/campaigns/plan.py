@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.language import Language
 from pydantic import BaseModel, Field
 
 
@@ -31,7 +32,8 @@ class Audience(BaseModel):
     """Who is eligible. All filters combine with AND; None means "no such filter".
 
     The scope (departments/categories) attaches to exactly one recency filter, so both operator
-    phrasings are expressible (see coupondesk.tools.queries.segments.select_audience for the full semantics):
+    phrasings are expressible (see coupondesk.tools.queries.segments.select_audience for the
+    full semantics):
     "lapsed shoppers who used to buy coffee" = lapsed_days=N, categories=[COFFEE] (lapsed from
     the store, bought coffee before); "hasn't bought crackers for 2 months" = lapsed_days=60,
     categories=[CRACKERS/MISC BKD FD], lapsed_in_scope=True (bought crackers before, none in the
@@ -77,7 +79,7 @@ class CampaignPlan(BaseModel):
     offer: Offer
     audience: Audience = Field(default_factory=Audience)
     budget: float | None = None
-    language: Literal["en", "zh"] = "en"
+    language: Language = "en"
     holdout_share: float = 0.1
     """Share of eligible households kept as a control group (receive nothing)."""
     assumptions: list[str] = Field(default_factory=list)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date, timedelta
 from typing import Any
 
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.errors import RefusedError
 from coupondesk.tools.policy.verdict import Violation
 from pydantic import BaseModel, Field
 
@@ -35,6 +37,29 @@ class RecipientRow(BaseModel):
     p_redeem: float
     expected_cost: float
     reason: str
+
+
+class AllocationSummary(BaseModel):
+    """The figures of an allocation (campaigns.allocation.Allocation) a proposal carries,
+    as the campaign graph keeps them in its JSON state (extra keys are ignored)."""
+
+    recipients: list[RecipientRow] = Field(default_factory=list)
+    holdout: list[int] = Field(default_factory=list)
+    expected_cost: float = 0.0
+    expected_redemptions: float = 0.0
+    worst_case_liability: float = 0.0
+    eligible: int = 0
+    gain_curve: list[dict[str, float]] = Field(default_factory=list)
+
+
+def valid_until(plan: CampaignPlan, valid_from: date) -> date:
+    """The last day a code of this plan can be redeemed (valid_days counts the first day)."""
+    return valid_from + timedelta(days=max(plan.offer.valid_days, 1) - 1)
+
+
+def plan_error_violations(plan: CampaignPlan) -> list[Violation]:
+    """The plan's own errors (an unreadable request) as violations, rule `plan.<rule>`."""
+    return [Violation(rule=f"plan.{issue.rule}", message=issue.message) for issue in plan.errors]
 
 
 class Proposal(BaseModel):
@@ -64,6 +89,85 @@ class Proposal(BaseModel):
     approvals_required: int = 1
     timings: dict[str, float] = Field(default_factory=dict)
     """Seconds per agent step, for the progress pane and bench/agent."""
+
+    @classmethod
+    def from_allocation(
+        cls,
+        *,
+        campaign_id: int,
+        plan: CampaignPlan,
+        allocation: AllocationSummary,
+        copies: list[CopyVariant],
+        violations: list[Violation],
+        valid_from: date,
+        audience_description: str = "",
+        segment_summary: dict[str, Any] | None = None,
+        approvals_required: int = 1,
+        pricing: str | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> Proposal:
+        """The proposal of a priced, allocated campaign; the first passing copy is selected and
+        any violation (the campaign check's, the plan's errors) makes it blocking."""
+        return cls(
+            campaign_id=campaign_id,
+            plan=plan,
+            audience_description=audience_description,
+            eligible_size=allocation.eligible,
+            audience_size=len(allocation.recipients),
+            holdout_size=len(allocation.holdout),
+            expected_redemptions=allocation.expected_redemptions,
+            expected_cost=allocation.expected_cost,
+            budget=plan.budget,
+            worst_case_liability=allocation.worst_case_liability,
+            valid_from=valid_from.isoformat(),
+            valid_to=valid_until(plan, valid_from).isoformat(),
+            copy_variants=copies,
+            selected_copy=next((i for i, v in enumerate(copies) if v.ok), None),
+            violations=[*violations, *plan_error_violations(plan)],
+            assumptions=[*plan.assumptions, *([pricing] if pricing else [])],
+            recipients=allocation.recipients,
+            holdout=allocation.holdout,
+            gain_curve=allocation.gain_curve,
+            segment_summary=segment_summary or {},
+            approvals_required=approvals_required,
+            timings=timings or {},
+        )
+
+    @classmethod
+    def blocked(
+        cls,
+        *,
+        campaign_id: int,
+        plan: CampaignPlan,
+        violations: list[Violation],
+        valid_from: date,
+        allocation: AllocationSummary | None = None,
+        audience_description: str = "",
+        segment_summary: dict[str, Any] | None = None,
+        approvals_required: int = 1,
+        timings: dict[str, float] | None = None,
+    ) -> Proposal:
+        """A proposal that cannot be approved as it stands (the plan has errors or open
+        questions, or the policy refuses the offer): no recipients, holdout or copy, and the
+        offer's violations plus the plan's errors say why."""
+        figures = allocation or AllocationSummary()
+        return cls(
+            campaign_id=campaign_id,
+            plan=plan,
+            audience_description=audience_description,
+            eligible_size=figures.eligible,
+            expected_redemptions=figures.expected_redemptions,
+            expected_cost=figures.expected_cost,
+            budget=plan.budget,
+            worst_case_liability=figures.worst_case_liability,
+            valid_from=valid_from.isoformat(),
+            valid_to=valid_until(plan, valid_from).isoformat(),
+            violations=[*violations, *plan_error_violations(plan)],
+            assumptions=list(plan.assumptions),
+            segment_summary=segment_summary or {},
+            approvals_required=approvals_required,
+            timings=timings or {},
+        )
 
     @property
     def offer(self) -> Offer:
@@ -130,3 +234,15 @@ def proposal_hash(proposal: Proposal) -> str:
     }
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def verified_proposal(
+    proposal_json: dict[str, Any], stored_hash: str | None, *, refusal: str
+) -> tuple[Proposal, str]:
+    """The stored proposal and its recomputed hash; RefusedError(`refusal`) when the proposal
+    no longer matches the hash stored with it (approve and dispatch both check this)."""
+    proposal = Proposal.model_validate(proposal_json)
+    digest = proposal_hash(proposal)
+    if digest != stored_hash:
+        raise RefusedError(refusal)
+    return proposal, digest

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash
+from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash, verified_proposal
 from coupondesk.tools.db.schema import Approval, AuditEntry, Campaign, IssuedCoupon, is_row_id
 from coupondesk.tools.errors import NotFoundError, RefusedError
 from pydantic import BaseModel
@@ -120,12 +120,10 @@ def record_approval(session: Session, campaign_id: int, *, operator: str) -> tup
     campaign = get_campaign(session, campaign_id, for_update=True)
     if campaign.status != "proposed" or campaign.proposal_json is None:
         raise RefusedError(f"campaign {campaign_id} is {campaign.status}, not awaiting approval")
-    proposal = Proposal.model_validate(campaign.proposal_json)
-    digest = proposal_hash(proposal)
-    if digest != campaign.proposal_hash:
-        raise RefusedError(
-            f"campaign {campaign_id}'s proposal changed after it was proposed; revise it again"
-        )
+    proposal, digest = verified_proposal(
+        campaign.proposal_json, campaign.proposal_hash,
+        refusal=f"campaign {campaign_id}'s proposal changed after it was proposed; revise it again",
+    )
     if proposal.blocking:
         rules = ", ".join(v.rule for v in proposal.violations) or "no recipients or no valid copy"
         raise RefusedError(f"campaign {campaign_id} cannot be approved: {rules}")

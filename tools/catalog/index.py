@@ -181,7 +181,8 @@ def _weights(session: Session, index: CatalogIndex) -> dict[tuple[Level, str], f
 
 def _load_synonyms(index: CatalogIndex) -> tuple[list[Synonym], list[str]]:
     """The synonym table with targets this catalog lacks dropped (and reported)."""
-    text = resources.files("coupondesk.tools.catalog").joinpath("synonyms.toml").read_text(encoding="utf-8")
+    source = resources.files("coupondesk.tools.catalog").joinpath("synonyms.toml")
+    text = source.read_text(encoding="utf-8")
     synonyms: list[Synonym] = []
     problems: list[str] = []
     for entry in tomllib.loads(text).get("entry", []):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from coupondesk.tools.language import has_chinese
+
 # fmt: off
 ABBREVIATIONS: dict[str, str] = {
     "frzn": "frozen", "bkd": "baked", "fd": "food", "misc": "miscellaneous",
@@ -61,12 +63,8 @@ NOT_MERCHANDISE = re.compile(
 offered by meaning alone, and left out of "what do they buy" summaries."""
 
 _PUNCT = re.compile(r"[^\w\s]|_")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def has_cjk(text: str) -> bool:
-    """True when the text contains Chinese characters (no whitespace tokens to match on)."""
-    return bool(_CJK.search(text))
+has_cjk = has_chinese
+"""True when the text contains Chinese characters (coupondesk.tools.language's rule)."""
 
 
 def is_merchandise(name: str) -> bool:

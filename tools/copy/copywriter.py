@@ -24,14 +24,13 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.catalog.scope_names import friendly_name, scope_label, scope_names
 from coupondesk.tools.copy.hook import check_hook, clean_hook, scope_words
 from coupondesk.tools.errors import BadInputError, LLMError
+from coupondesk.tools.language import Language
 from coupondesk.tools.llm.chat import ChatMessage, ChatModel, assistant, system, user
 from coupondesk.tools.policy.rules import Policy
 from coupondesk.tools.policy.verdict import Verdict, Violation
 from pydantic import BaseModel, Field
 
 from coupondesk import prompts
-
-Language = Literal["en", "zh"]
 
 TONES: tuple[str, ...] = ("warm", "playful", "practical", "upbeat", "cosy")
 """One tone per variant, so variants differ in angle, not just in sampling noise."""

@@ -10,15 +10,13 @@ by a generic one, so the terms pass check_copy for any offer that passes check_o
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 from coupondesk.prompts import render
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.catalog.scope_names import SELECTED_ZH
+from coupondesk.tools.language import Language
 from coupondesk.tools.policy.quantities import format_number
 from coupondesk.tools.policy.rules import Policy, load_policy
-
-Language = Literal["en", "zh"]
 
 GENERIC_SCOPE = {"en": "selected items", "zh": SELECTED_ZH}
 """Scope label used when the caller's label cannot be printed safely."""
@@ -62,7 +60,7 @@ def _scope_text(label: str, language: Language) -> str:
 
 
 def _ends_with_han(text: str) -> bool:
-    from coupondesk.tools.policy.copy_scan import is_han
+    from coupondesk.tools.language import is_han
 
     return bool(text) and is_han(text[-1])
 

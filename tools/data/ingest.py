@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from coupondesk.tools.db.schema import RETAILER_TABLES, Base, DatasetLoad, Transaction
+from coupondesk.tools.errors import NotReadyError
 from sqlalchemy import Connection, Engine, Index, func, insert, select, text
 
 Progress = Callable[[str, int, int], None]
@@ -240,7 +241,8 @@ def bulk_insert(
             table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
         )
         raw = connection.connection.driver_connection
-        assert raw is not None
+        if raw is None:
+            raise NotReadyError("the PostgreSQL connection closed before COPY could start")
         with raw.cursor() as cursor, cursor.copy(
             f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv)"
         ) as copy:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from coupondesk.tools.data.ingest import IngestReport, ingest_completejourney
 from coupondesk.tools.db.migrate import upgrade
 from coupondesk.tools.db.session import check_reachable, get_engine
-from coupondesk.tools.settings import Settings
 
 Progress = Callable[[str, int, int], None]
 
@@ -29,15 +29,16 @@ class SetupReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def models_ready(settings: Settings) -> bool:
+def models_ready(models_dir: Path) -> bool:
     """True when both serving models exist under the models directory."""
     from coupondesk.models.registry import has_model
 
-    return all(has_model(settings.models_dir, name) for name in ("acceptance", "behaviour"))
+    return all(has_model(models_dir, name) for name in ("acceptance", "behaviour"))
 
 
 def run_setup(
-    settings: Settings,
+    database_url: str,
+    models_dir: Path,
     progress: Progress | None = None,
     *,
     train: bool = True,
@@ -45,8 +46,8 @@ def run_setup(
 ) -> SetupReport:
     """Bring the database to head, load the default dataset, train missing models."""
     report_progress: Progress = progress or (lambda _s, _d, _t: None)
-    settings.ensure_home()
-    engine = get_engine(settings.resolved_database_url)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(database_url)
     check_reachable(engine)
     report = SetupReport()
 
@@ -63,18 +64,19 @@ def run_setup(
     if not train:
         report.training_skipped_reason = "training not requested"
         return report
-    if models_ready(settings) and not force_train:
+    if models_ready(models_dir) and not force_train:
         report.training_skipped_reason = "models already trained"
         report_progress("models already trained", 1, 1)
         return report
     started = time.perf_counter()
-    from coupondesk.models.train import TrainConfig, train_all
+    from coupondesk.models.config import TrainConfig
+    from coupondesk.models.pipeline import train_all
     from coupondesk.tools.data.frames import load_frames
 
     report_progress("reading history for training", 0, 1)
     frames = load_frames(engine)
     report_progress("reading history for training", 1, 1)
-    card = train_all(frames, settings.models_dir, config=TrainConfig(), progress=report_progress)
+    card = train_all(frames, models_dir, config=TrainConfig(), progress=report_progress)
     report.trained = [
         f"acceptance ({card['acceptance']['serving']})",
         f"behaviour ({card['behavior']['serving']})",

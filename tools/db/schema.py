@@ -392,7 +392,7 @@ class AuditEntry(Base):
 
 
 class ApiKey(Base):
-    """A redemption-service API key; only its SHA-256 is stored, so a leaked table grants nothing."""
+    """A redemption-service API key; only its SHA-256 is stored: a leaked table grants nothing."""
 
     __tablename__ = "api_keys"
     __table_args__ = (

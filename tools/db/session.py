@@ -44,9 +44,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
-    """One engine per URL per process (engines own the connection pool)."""
+def make_engine(url: str) -> Engine:
+    """A new engine for `url`, owned (and disposed) by the caller."""
     try:
         normalised = _normalise(url)
         parsed = make_url(normalised)
@@ -63,6 +62,12 @@ def get_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    """One shared engine per URL per process, for callers that do not own one."""
+    return make_engine(url)
 
 
 def check_reachable(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""LLM access: one chat interface (`ChatModel`) and its backends, built by `make_llm(settings)`.
+"""LLM access: one chat interface (`ChatModel`) and its backends, built by `make_llm(options)`.
 
 Backends: `openai` (any OpenAI-compatible endpoint), `local` (SmolLM2-135M in-process, the
 default) and `fake` (scripted, for tests). Importing this package loads no model and imports

@@ -8,6 +8,7 @@ planner's deterministic path decides instead.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 
@@ -18,6 +19,8 @@ from coupondesk.tools.llm.json_output import extract_json
 from pydantic import ValidationError
 
 from coupondesk import prompts
+
+logger = logging.getLogger(__name__)
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -42,7 +45,8 @@ def extract_plan(
     schema = CampaignPlan.model_json_schema()
     try:
         result = llm.complete([user(prompt)], max_tokens=800, temperature=0.0, json_schema=schema)
-    except LLMError:
+    except LLMError as error:
+        logger.info("LLM plan extraction unavailable: %s", error.message)
         return None
     raw = extract_json(result.text)
     if not isinstance(raw, dict):
@@ -50,7 +54,8 @@ def extract_plan(
     raw["request"] = request
     try:
         plan = CampaignPlan.model_validate(raw)
-    except ValidationError:
+    except ValidationError as error:
+        logger.info("LLM plan rejected: %s", error.errors()[0]["msg"])
         return None
     if not _names_known(plan.offer.departments, departments) or not _names_known(
         plan.offer.categories, categories
@@ -82,7 +87,8 @@ def choose_option(
     )
     try:
         result = llm.complete([user(prompt)], max_tokens=6, temperature=0.0, stop=["\n"])
-    except LLMError:
+    except LLMError as error:
+        logger.info("LLM option choice unavailable: %s", error.message)
         return None
     answer = result.text.strip()
     lettered = re.fullmatch(r"\(?([A-Z])\)?[.)]?(?:\s+(.*))?", answer)

@@ -103,7 +103,8 @@ class _SharedLoad:
                 raise self._error
             detail = " ".join(str(self._error).split())[:200]
             raise LLMError(f"the local model failed to load: {detail}") from self._error
-        assert self._engine is not None
+        if self._engine is None:
+            raise LLMError("the local model finished loading without an engine")
         return self._engine
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from coupondesk.tools.language import has_chinese, script_stats
 from coupondesk.tools.policy.quantities import normalize_with_offsets
 
 ContactKind = Literal["email", "url", "phone"]
@@ -107,8 +108,7 @@ def find_contacts(
     return sorted(found, key=lambda c: c.span)
 
 
-def _has_han(text: str) -> bool:
-    return any(is_han(ch) for ch in text)
+_has_han = has_chinese
 
 
 @lru_cache(maxsize=512)
@@ -161,56 +161,6 @@ def find_machine_text(text: str, patterns: Sequence[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- language
-
-
-def is_han(char: str) -> bool:
-    """A Chinese character (CJK unified ideographs and extensions, compatibility ideographs)."""
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3134F
-    )
-
-
-@dataclass(frozen=True)
-class ScriptStats:
-    """How much of each script a text has; the basis of the language rule."""
-
-    han_chars: int
-    latin_letters: int
-    latin_words: int
-    other_letters: int
-
-
-def script_stats(text: str) -> ScriptStats:
-    """Count Chinese characters, Latin letters and words, and letters of any other script."""
-    norm, _ = normalize_with_offsets(text)
-    han = latin = other = words = 0
-    in_word = False
-    for char in norm:
-        if is_han(char):
-            han += 1
-            in_word = False
-        elif char.isalpha():
-            if unicodedata.name(char, "").startswith("LATIN"):
-                latin += 1
-                if not in_word:
-                    words += 1
-                in_word = True
-            else:
-                other += 1
-                in_word = False
-        else:
-            in_word = False
-    return ScriptStats(han, latin, words, other)
-
-
-def detect_language(text: str) -> Literal["en", "zh"]:
-    """zh when Chinese characters outnumber Latin words, else en."""
-    stats = script_stats(text)
-    return "zh" if stats.han_chars and stats.han_chars >= stats.latin_words else "en"
 
 
 def language_problem(text: str, language: str) -> str | None:

@@ -8,8 +8,8 @@ TUI can show them:
 - check_copy: customer text against the offer it advertises. The copy must state exactly the
   offer's discount, minimum spend and validity and no other number, price or discount; it
   must not contain banned phrases, contacts, text addressed to a machine, or the wrong
-  language. Quantities are read by coupondesk.tools.policy.quantities, so every number in the text is
-  accounted for: a number the scanner cannot place is itself a violation (strict by design:
+  language. Quantities are read by coupondesk.tools.policy.quantities, so every number in the
+  text is accounted for: a number the scanner cannot place is itself a violation (strict by design:
   a false pass reaches a customer, a false fail only costs a redraft).
 - check_plan: a whole campaign against the database (frequency caps, stacking) and the
   money rules (budget, worst-case liability, audience size, two-operator threshold).
@@ -21,12 +21,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from typing import Literal
 
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import CampaignPlan
+from coupondesk.tools.language import Language, detect_language
 from coupondesk.tools.policy.copy_scan import (
-    detect_language,
     find_banned_phrases,
     find_contacts,
     find_machine_text,
@@ -252,7 +251,7 @@ def _claim_violations(claims: Sequence[Claim], offer: Offer) -> list[Violation]:
 
 
 def check_copy(
-    text: str, offer: Offer, policy: Policy, *, language: Literal["en", "zh"] | None = None
+    text: str, offer: Offer, policy: Policy, *, language: Language | None = None
 ) -> Verdict:
     """Customer copy against its offer and the policy's copy rules (copy.* rule ids).
 

@@ -12,14 +12,11 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from coupondesk.tools.campaigns.offer import OfferKind
 from coupondesk.tools.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-if TYPE_CHECKING:
-    from coupondesk.tools.settings import Settings
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 
@@ -201,7 +198,7 @@ class CopyRules(_Strict):
 
 
 class Policy(_Strict):
-    """The whole discount policy (see tools/policy/policy.toml for the defaults and RULES for ids)."""
+    """The whole discount policy (tools/policy/policy.toml has the defaults, RULES the ids)."""
 
     version: int = 1
     offer: OfferRules = Field(default_factory=OfferRules)
@@ -254,8 +251,13 @@ def parse_policy(data: dict[str, Any], *, source: str = "policy") -> Policy:
         raise ConfigError(f"policy file {source}: {_first_error(exc)}") from exc
 
 
-def load_policy(path: Path | str | None = None) -> Policy:
-    """Read and validate a policy TOML file (default: the packaged tools/policy/policy.toml)."""
+def load_policy(
+    path: Path | str | None = None, *, two_operator_threshold: float | None = None
+) -> Policy:
+    """Read and validate a policy TOML file (default: the packaged tools/policy/policy.toml).
+
+    `two_operator_threshold` overrides the file's budget threshold for two approvers.
+    """
     policy_path = Path(path).expanduser() if path is not None else DEFAULT_POLICY_PATH
     try:
         raw = policy_path.read_bytes()
@@ -265,17 +267,10 @@ def load_policy(path: Path | str | None = None) -> Policy:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"policy file {policy_path}: not valid TOML ({exc})") from exc
-    return parse_policy(data, source=str(policy_path))
-
-
-def policy_from_settings(settings: Settings) -> Policy:
-    """The policy the settings name, with the settings' two-operator override applied."""
-    policy = load_policy(settings.policy)
-    if settings.two_operator_threshold is None:
+    policy = parse_policy(data, source=str(policy_path))
+    if two_operator_threshold is None:
         return policy
-    budget = policy.budget.model_copy(
-        update={"two_operator_threshold": settings.two_operator_threshold}
-    )
+    budget = policy.budget.model_copy(update={"two_operator_threshold": two_operator_threshold})
     return policy.model_copy(update={"budget": budget})
 
 

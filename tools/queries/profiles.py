@@ -5,7 +5,8 @@ coupon history). `segment_summary` describes a whole audience *without any house
 it can be shown to the operator and handed to the copy LLM as-is: sizes, spend and visit
 distributions, what the segment buys, and how much of it has demographics at all.
 
-Windows follow coupondesk.tools.queries.segments: [today - window_days, today), nothing on or after today.
+Windows follow coupondesk.tools.queries.segments: [today - window_days, today), nothing on or
+after today.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from coupondesk.tools.db.schema import (
     Transaction,
 )
 from coupondesk.tools.errors import NotFoundError
-from coupondesk.tools.queries.segments import day_start, window_start
+from coupondesk.tools.queries.segments import DEFAULT_SPEND_WINDOW_DAYS, day_start, window_start
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-DEFAULT_WINDOW_DAYS = 90
+DEFAULT_WINDOW_DAYS = DEFAULT_SPEND_WINDOW_DAYS
 CHUNK = 900
 """Household ids per IN list: under SQLite's bound-parameter limit with room to spare."""
 

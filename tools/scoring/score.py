@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.errors import BadInputError, NotReadyError
 
 FramesLoader = Callable[[], RetailFrames]
-"""Returns the retailer history (coupondesk.tools.data.frames.load_frames on the database, or test frames)."""
+"""Returns the retailer history (coupondesk.tools.data.frames.load_frames on the database, or
+test frames)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,11 @@ class Scorer:
             )
         self.card = card
         names = registry.serving_names(self.models_dir)
-        assert names is not None
+        if names is None:
+            raise NotReadyError(
+                f"the model card in {self.models_dir} names no serving models; "
+                "run `coupondesk train`"
+            )
         try:
             self.acceptance = registry.load_acceptance(self.models_dir,
                                                        acceptance_model or names[0])
@@ -205,12 +210,13 @@ class _DayState:
     scorer: Scorer
     _behaviour: dict[str, np.ndarray] | None = None
     _scope_lines: pd.DataFrame | None = None
-    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int, str, float], Any] | None = None
+    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int, str, float], Any] = field(
+        default_factory=dict)
 
     @classmethod
     def build(cls, frames: RetailFrames, as_of: date | datetime | None, households: np.ndarray,
               scorer: Scorer) -> _DayState:
-        from coupondesk.models.history import History, to_days
+        from coupondesk.models.history import History, timestamp_days
         from coupondesk.models.sequences import BasketTable
         from coupondesk.models.serving import ScoringContext
 
@@ -218,10 +224,8 @@ class _DayState:
         history = History.from_frames(frames)
         table = BasketTable.from_history(history)
         everyone = np.union1d(history.households, households)
-        cutoff = to_days(day)
-        assert isinstance(cutoff, float)
-        context = ScoringContext.build(history, table, cutoff, everyone)
-        return cls(frames, day, context, scorer, _scopes={})
+        context = ScoringContext.build(history, table, timestamp_days(day), everyone)
+        return cls(frames, day, context, scorer)
 
     def behaviour_predictions(self) -> dict[str, np.ndarray]:
         if self._behaviour is None:
@@ -231,7 +235,6 @@ class _DayState:
     def scope(self, offer: Offer) -> Any:
         from coupondesk.models.features import catalog_scope
 
-        assert self._scopes is not None
         key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days),
                offer.kind, float(offer.value))
         if key not in self._scopes:
@@ -338,10 +341,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray,
     return out
 
 
-# -- module-level convenience ---------------------------------------------------------------
-
-_SCORERS: dict[tuple[str, str, str], Scorer] = {}
-_SCORERS_LOCK = threading.Lock()
+# -- one-off convenience ------------------------------------------------------------------
 
 
 def frames_loader_for(source: Any) -> FramesLoader:
@@ -361,28 +361,16 @@ def frames_loader_for(source: Any) -> FramesLoader:
     raise TypeError(f"cannot read retail history from {type(source).__name__}")
 
 
-def get_scorer(source: Any, models_dir: Path, *, as_of: date | datetime | None = None) -> Scorer:
-    """A cached Scorer per (source, models_dir, day): the models load once per process."""
-    from coupondesk.models import registry
-
-    card = registry.read_card(Path(models_dir))
-    if card is None:
-        raise NotReadyError(f"no trained acceptance model in {models_dir}; run `coupondesk train`")
-    if isinstance(source, RetailFrames):
-        source_key = f"frames:{id(source)}"
-    else:
-        bind = source.get_bind() if hasattr(source, "get_bind") else source
-        source_key = str(getattr(bind, "url", bind))
-    key = (source_key, f"{Path(models_dir).resolve()}@{card.get('created_at')}", str(as_of))
-    with _SCORERS_LOCK:
-        if key not in _SCORERS:
-            _SCORERS[key] = Scorer(Path(models_dir), frames_loader_for(source), as_of=as_of)
-        return _SCORERS[key]
-
-
 def score(
     source: Any, households: Sequence[int], offer: Offer, *, models_dir: Path,
     as_of: date | datetime | None = None,
 ) -> list[Score]:
-    """Scores of `households` for `offer` (source: Session, Engine or RetailFrames)."""
-    return get_scorer(source, models_dir, as_of=as_of).score(households, offer)
+    """Scores of `households` for `offer` (source: Session, Engine or RetailFrames).
+
+    Loads the models for this one call; a long-lived caller (the desk) keeps its own Scorer.
+    """
+    from coupondesk.models import registry
+
+    if registry.read_card(Path(models_dir)) is None:
+        raise NotReadyError(f"no trained acceptance model in {models_dir}; run `coupondesk train`")
+    return Scorer(Path(models_dir), frames_loader_for(source), as_of=as_of).score(households, offer)

@@ -10,18 +10,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 from coupondesk.tools.campaigns.allocation import Candidate
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.settings import Settings
 from sqlalchemy import Engine
 
 
 class ModelScorer:
-    """CandidateScorer backed by coupondesk.tools.scoring.score.Scorer on the configured database."""
+    """CandidateScorer backed by coupondesk.tools.scoring.score.Scorer on the given database."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        self._settings = settings
+    def __init__(self, models_dir: Path, engine: Engine) -> None:
+        self._models_dir = models_dir
         self._engine = engine
         self._scorers: dict[date, object] = {}
         self._lock = threading.Lock()
@@ -37,12 +37,17 @@ class ModelScorer:
                 cutoff = datetime(today.year, today.month, today.day)
                 with quiet_loading():  # the weights load here; no bars over the CLI or TUI
                     scorer = Scorer(
-                        self._settings.models_dir,
+                        self._models_dir,
                         lambda: load_frames(self._engine, before=cutoff),
                         as_of=today,
                     )
                 self._scorers = {today: scorer}  # one planning day at a time
             return scorer
+
+    def close(self) -> None:
+        """Drop the loaded models and day state (the desk calls this when it closes)."""
+        with self._lock:
+            self._scorers = {}
 
     def warm(self, today: date) -> None:
         """Load models and build the day's household state ahead of the first request."""

@@ -68,7 +68,7 @@ class PolicyScreen(Screen[None]):
     def on_mount(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
         self.query_one("#policy-title", Static).update(
-            f"Discount policy · {desk.settings.policy} · edit the file to change a rule"
+            f"Discount policy · {desk.settings.guardrails.policy} · edit the file to change a rule"
         )
         try:
             policy: Policy = desk.policy

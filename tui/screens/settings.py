@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from coupondesk.tools.settings import Settings
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,6 +10,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
+
+from coupondesk.settings import Settings
 
 
 class LLMDescribed(Message):
@@ -27,19 +28,19 @@ def settings_table(settings: Settings) -> Table:
                   show_header=False, box=None, padding=(0, 2), expand=True)
     table.add_column(style="bold", no_wrap=True, width=18)
     table.add_column(ratio=1, overflow="fold")
-    key = "set (hidden)" if settings.resolved_llm_api_key else "not set"
+    key = "set (hidden)" if settings.llm.resolved_api_key else "not set"
     for name, value in (
         ("Operator", settings.operator),
         ("Database", settings.masked_database_url()),
         ("Home", str(settings.home)),
         ("Models", str(settings.models_dir)),
-        ("Policy file", str(settings.policy)),
+        ("Policy file", str(settings.guardrails.policy)),
         ("Planning date", str(settings.today or "last day in the data")),
-        ("LLM backend", settings.llm_backend),
-        ("LLM endpoint", settings.llm_base_url or "-"),
-        ("LLM model", settings.llm_model or "-"),
+        ("LLM backend", settings.llm.backend),
+        ("LLM endpoint", settings.llm.base_url or "-"),
+        ("LLM model", settings.llm.model or "-"),
         ("LLM API key", key),
-        ("Copy variants", str(settings.copy_variants)),
+        ("Copy variants", str(settings.copywriter.variants)),
     ):
         table.add_row(name, value)
     table.caption = "Set with COUPONDESK_* environment variables or $COUPONDESK_HOME/config.toml"
@@ -78,7 +79,7 @@ class SettingsScreen(Screen[None]):
     def _describe(self) -> None:
         from coupondesk.tools.llm import describe_llm
 
-        info = describe_llm(self.app.desk.settings)  # type: ignore[attr-defined]
+        info = describe_llm(self.app.desk.settings.llm.options())  # type: ignore[attr-defined]
         self.post_message(LLMDescribed(info.as_dict()))
 
     @on(LLMDescribed)

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from coupondesk.tools.settings import Settings
 from coupondesk.tui.format import error_words
 from coupondesk.tui.messages import SetupCompleted, SetupFailed, SetupProgressed
 from textual import on, work
@@ -21,6 +20,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
+
+from coupondesk.settings import Settings
 
 SetupRunner = Callable[[Settings, Callable[[str, int, int], None]], Any]
 THROTTLE_SECONDS = 0.1
