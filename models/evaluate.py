@@ -21,7 +21,7 @@ from coupondesk.models.behaviour import BINARY_BEHAVIOUR_TARGETS, predict_behavi
 from coupondesk.models.calibration import Calibrator, fit_calibrator
 from coupondesk.models.config import TrainConfig
 from coupondesk.models.datasets import BEHAVIOUR_TARGETS, acceptance_tensors, behaviour_tensors
-from coupondesk.models.features import OWN_CAMPAIGN_OFFSET, campaign_scope
+from coupondesk.models.features import campaign_scope
 from coupondesk.models.history import History, to_days
 from coupondesk.models.metrics import (
     bootstrap_ci,
@@ -41,6 +41,7 @@ from coupondesk.models.tasks import (
     BEHAVIOUR_FOLD_LAST_TRAIN_CUTOFF,
     BEHAVIOUR_FOLD_LAST_VALID_CUTOFF,
     BEHAVIOUR_LAST_TRAIN_CUTOFF,
+    OWN_CAMPAIGN_OFFSET,
     AcceptanceSplit,
     acceptance_rows,
     acceptance_split,

@@ -62,10 +62,6 @@ class OfferScope:
     """15 for 15% off or $15 off; None when unknown."""
 
 
-OWN_CAMPAIGN_OFFSET = 1_000_000
-"""The product's own campaigns join the retail campaigns with ids offset by this (no clash)."""
-
-
 def campaign_scope(history: History, campaign_id: int) -> OfferScope:
     """The scope of a historical campaign from its coupons and description."""
     frames = history.frames

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from coupondesk.models.history import EPOCH, History, timestamp_days, to_days
 
+OWN_CAMPAIGN_OFFSET = 1_000_000
+"""The product's own campaigns join the retail campaigns with ids offset by this (no clash)."""
 ACCEPTANCE_SPLIT_DATE = pd.Timestamp("2017-08-08")
 """Train on campaigns whose window ended before this day; test on those starting on/after it."""
 ACCEPTANCE_TEST_END = pd.Timestamp("2017-12-31")
@@ -85,8 +87,6 @@ def acceptance_split(
     past `test_end`: their outcomes were observed to the end of their window, so they are not
     right-censored the way the retail data's last campaigns are.
     """
-    from coupondesk.models.features import OWN_CAMPAIGN_OFFSET
-
     desc = history.frames.campaign_descriptions
     first_tx = EPOCH + pd.Timedelta(days=float(history.lines["t"].min()))
     dropped = desc[desc["start_date"] < first_tx.normalize()]["campaign_id"]

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from coupondesk.models.features import (
-    OWN_CAMPAIGN_OFFSET,
     campaign_scope,
     depth_features,
     offer_features,
@@ -19,6 +18,7 @@ from coupondesk.models.tasks import (
     ACCEPTANCE_FOLD_END,
     ACCEPTANCE_SPLIT_DATE,
     ACCEPTANCE_TEST_END,
+    OWN_CAMPAIGN_OFFSET,
     acceptance_rows,
     acceptance_split,
 )

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from coupondesk.models.features import OWN_CAMPAIGN_OFFSET
 from coupondesk.models.frames import RetailFrames
+from coupondesk.models.tasks import OWN_CAMPAIGN_OFFSET
 from coupondesk.tools.db.schema import (
     Campaign,
     IssuedCoupon,
