@@ -204,7 +204,8 @@ def answer_with_tools(
                                   f"so it is not shown. {HELP}",
                         "tool": ",".join(calls_made) or None, "source": "none",
                         "answered": False, "query": last_query}
-            return {"answer": text, "tool": ",".join(calls_made) or None, "source": llm.source_label,
+            return {"answer": text, "tool": ",".join(calls_made) or None,
+                    "source": llm.source_label,
                     "answered": True, "query": last_query}
         messages.append(assistant_tool_calls(result))
         for call in result.tool_calls:

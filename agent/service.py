@@ -34,6 +34,7 @@ from coupondesk.tools.db.migrate import is_current
 from coupondesk.tools.db.session import check_reachable, make_engine
 from coupondesk.tools.errors import BadInputError, NotFoundError, NotReadyError, RefusedError
 from coupondesk.tools.llm import ChatModel
+from coupondesk.tools.outcomes.readout import Readout
 from coupondesk.tools.policy.rules import Policy
 from coupondesk.tools.scoring.serving_scorer import ModelScorer
 from langgraph.types import Command
@@ -412,6 +413,14 @@ class CampaignDesk:
             "proposal": proposal.to_cli_json() if proposal else None,
             "audit": [entry.model_dump(mode="json") for entry in trail],
         }
+
+    def results(self, campaign_id: int) -> Readout:
+        """The campaign's readout against its holdout (NotReadyError while nothing came back)."""
+        from coupondesk.tools.outcomes.readout import campaign_readout
+
+        self.ensure_ready()
+        with Session(self.engine) as session:
+            return campaign_readout(session, campaign_id)
 
     def ask(self, question: str) -> dict[str, Any]:
         """Answer a free question from the query tools (see agent/questions.py)."""

@@ -7,6 +7,7 @@ stored without pickle: logistic as JSON coefficients, LightGBM as its text model
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,9 @@ class LogisticBaseline:
     def fit(cls, features: pd.DataFrame, y: np.ndarray, c: float = 0.1, seed: int = 0
             ) -> LogisticBaseline:
         x = _signed_log(features.to_numpy(np.float64))
-        medians = np.nan_to_num(np.nanmedian(x, axis=0), nan=0.0)
+        with warnings.catch_warnings():  # an all-NaN column (e.g. depth on history alone)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            medians = np.nan_to_num(np.nanmedian(x, axis=0), nan=0.0)
         x = np.where(np.isnan(x), medians, x)
         means, scales = x.mean(0), x.std(0)
         scales = np.where(scales < 1e-9, 1.0, scales)

@@ -41,6 +41,8 @@ from coupondesk.models.tasks import (
     BEHAVIOUR_FOLD_LAST_TRAIN_CUTOFF,
     BEHAVIOUR_FOLD_LAST_VALID_CUTOFF,
     BEHAVIOUR_LAST_TRAIN_CUTOFF,
+    OWN_CAMPAIGN_OFFSET,
+    AcceptanceSplit,
     acceptance_rows,
     acceptance_split,
     behaviour_cutoffs_after,
@@ -67,7 +69,8 @@ def evaluate_acceptance(
     max_len = config.encoder.max_baskets
     splits = {
         "fold": acceptance_split(history, ACCEPTANCE_FOLD_DATE, ACCEPTANCE_FOLD_END),
-        "main": acceptance_split(history, ACCEPTANCE_SPLIT_DATE, ACCEPTANCE_TEST_END),
+        "main": acceptance_split(history, ACCEPTANCE_SPLIT_DATE, ACCEPTANCE_TEST_END,
+                                 own_test_open_ended=True),
     }
     # Features of every needed campaign are built once (the fold's campaigns are all in the
     # main train set) and sliced per split.
@@ -222,6 +225,7 @@ def evaluate_acceptance(
     durations = [campaign_scope(history, c).duration_days
                  for c in splits["main"].train_campaigns]
     return {
+        "own_campaigns": own_campaigns_used(history, splits["main"], all_rows),
         "trained_duration_days": [float(min(durations)), float(max(durations))],
         "splits": splits_json,
         "rows": rows_json,
@@ -242,6 +246,50 @@ def evaluate_acceptance(
         "feature_names": list(data[("main", "train")][2].columns),
         "train_losses": {str(seed): losses for seed, _, losses in main_models["transformer"]},
     }
+
+
+def own_campaigns_used(
+    history: History, split: AcceptanceSplit, rows: pd.DataFrame
+) -> dict[str, Any]:
+    """Which of the product's own campaigns are acceptance rows, in which part, from what source.
+
+    The card says whether any simulated outcomes went into training or testing: a model scored
+    on simulated redemptions has learned (or been measured on) the simulator, not the market.
+    """
+    desc = history.frames.campaign_descriptions
+    own = desc[desc["campaign_id"] >= OWN_CAMPAIGN_OFFSET]
+    listed = []
+    for record in own.itertuples(index=False):
+        campaign = int(record.campaign_id)
+        part = ("train" if campaign in split.train_campaigns
+                else "test" if campaign in split.test_campaigns else "unused")
+        campaign_rows = rows[rows["campaign_id"] == campaign]
+        listed.append({
+            "campaign_id": campaign - OWN_CAMPAIGN_OFFSET,
+            "source": str(getattr(record, "outcome_source", "observed")),
+            "offer_kind": str(getattr(record, "offer_kind", "")),
+            "offer_value": _finite_or_none(getattr(record, "offer_value", None)),
+            "start": str(pd.Timestamp(record.start_date).date()),
+            "part": part,
+            "rows": int(len(campaign_rows)),
+            "positive_rate": float(campaign_rows["label"].mean()) if len(campaign_rows) else 0.0,
+        })
+    used = [c for c in listed if c["part"] != "unused"]
+    return {
+        "campaigns": listed,
+        "any_simulated": any(c["source"] in ("simulated", "mixed") for c in used),
+        "rule": "the product's dispatched campaigns with outcomes, described as new offers "
+        "are (catalog scope, kind, depth, validity); train if they ended before the split date, "
+        "test if they started on or after it",
+    }
+
+
+def _finite_or_none(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 # ----------------------------------------------------------------------------- behaviour

@@ -55,6 +55,11 @@ class OfferScope:
     """Human-readable name (campaign id or the offer's departments/categories)."""
     departments: tuple[str, ...] = field(default=())
     categories: tuple[str, ...] = field(default=())
+    kind: str | None = None
+    """'percent_off'/'amount_off' when known (the product's own campaigns, new offers); None for
+    the historical campaigns, whose depth the data does not record."""
+    value: float | None = None
+    """15 for 15% off or $15 off; None when unknown."""
 
 
 def campaign_scope(history: History, campaign_id: int) -> OfferScope:
@@ -63,12 +68,17 @@ def campaign_scope(history: History, campaign_id: int) -> OfferScope:
     desc = frames.campaign_descriptions.set_index("campaign_id").loc[campaign_id]
     coupons = frames.coupons[frames.coupons["campaign_id"] == campaign_id]
     duration = float((desc["end_date"] - desc["start_date"]) / pd.Timedelta(days=1)) + 1.0
+    kind = desc.get("offer_kind")
+    value = desc.get("offer_value")
+    known = isinstance(kind, str) and kind in ("percent_off", "amount_off")
     return OfferScope(
         product_ids=np.unique(coupons["product_id"].to_numpy(np.int64)),
         campaign_type=str(desc["campaign_type"]),
         duration_days=duration,
         n_coupons=int(coupons["coupon_upc"].nunique()),
         label=f"campaign {campaign_id}",
+        kind=str(kind) if known else None,
+        value=float(value) if known and value == value else None,
     )
 
 
@@ -78,6 +88,9 @@ def catalog_scope(
     categories: tuple[str, ...],
     duration_days: float,
     label: str = "",
+    *,
+    kind: str | None = None,
+    value: float | None = None,
 ) -> OfferScope:
     """The scope of a new offer: every catalog product in the named departments/categories.
 
@@ -103,6 +116,8 @@ def catalog_scope(
         label=label,
         departments=tuple(departments),
         categories=tuple(categories),
+        kind=kind,
+        value=value,
     )
 
 
@@ -279,7 +294,26 @@ def offer_features(history: History, scope: OfferScope) -> dict[str, float]:
     features["offer_log_coupons"] = float(np.log1p(scope.n_coupons))
     features["offer_n_categories"] = float(cats.nunique())
     features["offer_n_departments"] = float(depts.nunique())
+    features.update(depth_features(scope.kind, scope.value))
     return features
+
+
+def depth_features(kind: str | None, value: float | None) -> dict[str, float]:
+    """Kind and depth of the offer; NaN when unknown (every historical campaign).
+
+    offer_percent_off = value / 100 of a percent offer, offer_log_amount_off = log(1 + $) of an
+    amount offer, 0 for the other kind; offer_kind_amount 1 for amount off, 0 for percent off.
+    Models trained on history alone see a constant NaN column and give it no weight.
+    """
+    if kind not in ("percent_off", "amount_off") or value is None:
+        nan = float("nan")
+        return {"offer_kind_amount": nan, "offer_percent_off": nan, "offer_log_amount_off": nan}
+    amount = kind == "amount_off"
+    return {
+        "offer_kind_amount": float(amount),
+        "offer_percent_off": 0.0 if amount else float(value) / 100.0,
+        "offer_log_amount_off": float(np.log1p(value)) if amount else 0.0,
+    }
 
 
 @dataclass(frozen=True)

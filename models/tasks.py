@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from coupondesk.models.history import EPOCH, History, timestamp_days, to_days
 
+OWN_CAMPAIGN_OFFSET = 1_000_000
+"""The product's own campaigns join the retail campaigns with ids offset by this (no clash)."""
 ACCEPTANCE_SPLIT_DATE = pd.Timestamp("2017-08-08")
 """Train on campaigns whose window ended before this day; test on those starting on/after it."""
 ACCEPTANCE_TEST_END = pd.Timestamp("2017-12-31")
@@ -75,15 +77,26 @@ class AcceptanceSplit:
 
 
 def acceptance_split(
-    history: History, split_date: pd.Timestamp, test_end: pd.Timestamp
+    history: History, split_date: pd.Timestamp, test_end: pd.Timestamp,
+    *, own_test_open_ended: bool = False,
 ) -> AcceptanceSplit:
-    """Apply the issue's split rule at `split_date` (the test split or an earlier tuning fold)."""
+    """Apply the issue's split rule at `split_date` (the test split or an earlier tuning fold).
+
+    The product's own campaigns (ids from OWN_CAMPAIGN_OFFSET) follow the same time rule. With
+    `own_test_open_ended` (the main split) those starting on/after the split are test rows even
+    past `test_end`: their outcomes were observed to the end of their window, so they are not
+    right-censored the way the retail data's last campaigns are.
+    """
     desc = history.frames.campaign_descriptions
     first_tx = EPOCH + pd.Timedelta(days=float(history.lines["t"].min()))
     dropped = desc[desc["start_date"] < first_tx.normalize()]["campaign_id"]
     kept = desc[~desc["campaign_id"].isin(dropped)]
     train = kept[kept["end_date"] < split_date]["campaign_id"]
-    test = kept[(kept["start_date"] >= split_date) & (kept["end_date"] <= test_end)]["campaign_id"]
+    own = kept["campaign_id"] >= OWN_CAMPAIGN_OFFSET
+    ends_in_time = kept["end_date"] <= test_end
+    if own_test_open_ended:
+        ends_in_time |= own
+    test = kept[(kept["start_date"] >= split_date) & ends_in_time]["campaign_id"]
     return AcceptanceSplit(
         split_date=split_date,
         test_end=test_end,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from coupondesk.tools.campaigns.proposal import Proposal
     from coupondesk.tools.campaigns.records import CampaignRow
     from coupondesk.tools.outcomes.export import ExportResult
+    from coupondesk.tools.outcomes.readout import Readout
     from coupondesk.tools.policy.rules import Policy
 
     from coupondesk.settings import Settings
@@ -65,6 +66,7 @@ class Desk(Protocol):
 
     def ask(self, question: str) -> dict[str, Any]: ...
 
+    def results(self, campaign_id: int) -> Readout: ...
     def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult: ...
 
     def close(self) -> None: ...

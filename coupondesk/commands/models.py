@@ -13,7 +13,7 @@ from coupondesk.tools.errors import NotReadyError
 
 
 def _frames_from_database(settings: Settings) -> Any:
-    """The retailer history from the project database (coupondesk.tools.data.frames.load_frames)."""
+    """The retailer history from the project database, plus the product's own campaigns."""
     from coupondesk.tools.data.frames import load_frames
     from coupondesk.tools.db.session import check_reachable, get_engine
 
@@ -28,7 +28,10 @@ def _frames_from_database(settings: Settings) -> Any:
         ) from exc
     if frames.transactions.empty:
         raise NotReadyError("the database has no transactions; run `coupondesk setup --no-train`")
-    return frames
+    from coupondesk.tools.outcomes.learning import own_campaigns, with_own_campaigns
+
+    # The product's own campaigns with outcomes join the acceptance rows (see learning.py).
+    return with_own_campaigns(frames, own_campaigns(engine))
 
 
 def _frames_from_package() -> Any:

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "coupondesk.commands.guardrails",
     "coupondesk.commands.campaigns",
     "coupondesk.commands.plan",
+    "coupondesk.commands.outcomes",
     "coupondesk.commands.service",
     "coupondesk.commands.export",
 )

@@ -21,8 +21,15 @@ from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import Audience, CampaignPlan
 from coupondesk.tools.campaigns.proposal import CopyVariant, Proposal, RecipientRow
 from coupondesk.tools.campaigns.records import AuditRow, CampaignRow
-from coupondesk.tools.errors import CoupondeskError, NotFoundError, RefusedError
+from coupondesk.tools.errors import CoupondeskError, NotFoundError, NotReadyError, RefusedError
 from coupondesk.tools.outcomes.export import ExportResult
+from coupondesk.tools.outcomes.readout import GroupOutcome, Readout
+from coupondesk.tools.outcomes.statistics import (
+    minimum_detectable_lift,
+    newcombe_interval,
+    poisson_binomial_interval,
+    two_proportion_z,
+)
 from coupondesk.tools.policy.rules import Policy, load_policy
 from coupondesk.tools.policy.verdict import Violation
 
@@ -254,6 +261,12 @@ class FakeDesk:
             raise NotFoundError(f"campaign {campaign_id} has no proposal yet")
         return campaign.proposal.model_copy(update={"status": campaign.row.status})
 
+    def results(self, campaign_id: int) -> Readout:
+        self.calls.append(("results", campaign_id))
+        if self.store.issued.get(campaign_id) is None:
+            raise NotReadyError(f"campaign {campaign_id} has no outcomes yet")
+        return make_readout(campaign_id, sent=self.store.issued[campaign_id])
+
     def export(self, campaign_id: int, *, fmt: str = "csv") -> ExportResult:
         self.calls.append(("export", campaign_id))
         campaign = self.store.campaigns[campaign_id]
@@ -275,3 +288,29 @@ class FakeDesk:
         self.calls.append(("ask", question))
         self._maybe_fail()
         return {"answer": "312 households bought COFFEE in the last 30 days.", "count": 312}
+
+
+def make_readout(campaign_id: int, *, sent: int = 600, holdout: int = 66,
+                 treated_buyers: int = 150, control_buyers: int = 12) -> Readout:
+    """A simulated readout with the real statistics over fixed counts."""
+    _mean, low, high = poisson_binomial_interval([0.06] * sent)
+    days = 7
+    daily = [
+        {"day": f"2018-01-0{d + 2}", "treated_buyers": treated_buyers * (d + 1) // days,
+         "control_buyers": control_buyers * (d + 1) // days,
+         "treated_rate": treated_buyers * (d + 1) / days / sent,
+         "control_rate": control_buyers * (d + 1) / days / holdout}
+        for d in range(days)
+    ]
+    return Readout(
+        campaign_id=campaign_id, source="simulated", sent=sent, holdout=holdout, redeemed=41,
+        predicted_redemptions=0.06 * sent, predicted_interval=(low, high), discount_cost=52.3,
+        expected_cost=61.0, budget=300.0, refusals={},
+        treated=GroupOutcome(sent, treated_buyers, 2.1 * sent),
+        control=GroupOutcome(holdout, control_buyers, 1.6 * holdout),
+        buy_rate_ci95=newcombe_interval(treated_buyers, sent, control_buyers, holdout),
+        p_value=two_proportion_z(treated_buyers, sent, control_buyers, holdout)[1],
+        spend_ci95=(-0.2, 1.2), margin_rate=0.3,
+        minimum_detectable_lift=minimum_detectable_lift(control_buyers / holdout, sent, holdout),
+        window=(date(2018, 1, 2), date(2018, 1, 8)), daily=daily,
+    )

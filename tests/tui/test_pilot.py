@@ -277,6 +277,43 @@ async def test_policy_and_settings_screens(app_factory: AppFactory, desk: FakeDe
         assert "fake-model" in rendered(pilot.app.screen.query_one("#llm-table", Static))
 
 
+async def test_results_screen_from_the_campaign_detail(
+    app_factory: AppFactory, settings: Any, store: FakeStore
+) -> None:
+    from coupondesk.tui.screens.results import ResultsScreen
+    from coupondesk.tui.widgets.buyers_chart import BuyersChart
+
+    desk = FakeDesk(settings, store)
+    async with app_factory(desk).run_test(size=(140, 45)) as pilot:
+        await propose(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("ctrl+o")  # not dispatched yet: the screen says why
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ResultsScreen)
+        assert "no outcomes yet" in rendered(screen.query_one("#verdict", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        store.issued[1] = 600
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ResultsScreen) and ("results", 1) in desk.calls
+        verdict = rendered(screen.query_one("#verdict", Static))
+        assert "SIMULATED" in verdict and "inconclusive" in verdict
+        figures = rendered(screen.query_one("#figures", Static))
+        assert "SIMULATED by the market simulator" in figures
+        assert "150 (25.0%)" in figures and "12 (18.2%)" in figures
+        chart = screen.query_one(BuyersChart)
+        assert chart._daily[-1]["treated_buyers"] == 150 and chart._simulated
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CampaignDetailScreen)
+
+
 async def test_export_from_campaign_detail(app_factory: AppFactory, desk: FakeDesk,
                                            settings: Any) -> None:
     from coupondesk.tui.messages import CampaignExported

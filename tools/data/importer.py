@@ -100,7 +100,7 @@ def find_files(directory: Path) -> dict[str, Path]:
     return found
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, int]:
+def read_file(path: Path) -> tuple[pd.DataFrame, int]:
     """The file as strings, plus the offset from row index to the line/row number shown."""
     if path.suffix.lower() == ".parquet":
         frame = pd.read_parquet(path)
@@ -113,11 +113,20 @@ def _line(offset: int, index: int) -> int:
     return int(index) + offset
 
 
-def validate_frame(name: str, path: Path, frame: pd.DataFrame, offset: int) -> tuple[
-    pd.DataFrame, list[BadRow]
-]:
-    """Typed copy of `frame` and every bad row found (missing/extra columns are file errors)."""
-    spec = FILE_COLUMNS[name]
+def validate_frame(
+    name: str,
+    path: Path,
+    frame: pd.DataFrame,
+    offset: int,
+    *,
+    spec: dict[str, str] | None = None,
+    non_negative: frozenset[str] | set[str] = NON_NEGATIVE,
+) -> tuple[pd.DataFrame, list[BadRow]]:
+    """Typed copy of `frame` and every bad row found (missing/extra columns are file errors).
+
+    `spec` and `non_negative` default to the retailer file's; the outcome import passes its own.
+    """
+    spec = FILE_COLUMNS[name] if spec is None else spec
     missing = [c for c in spec if c not in frame.columns]
     if missing:
         raise BadInputError(f"{path.name}: missing column(s) {', '.join(missing)}")
@@ -149,7 +158,7 @@ def validate_frame(name: str, path: Path, frame: pd.DataFrame, offset: int) -> t
             bad.append(
                 BadRow(path.name, _line(offset, index), f"{column} {value!r} is not a valid {kind}")
             )
-        if column in NON_NEGATIVE:
+        if column in non_negative:
             for index in frame.index[(typed[column] < 0).fillna(False)]:
                 value = raw.loc[index]
                 bad.append(
@@ -243,7 +252,7 @@ def import_directory(engine: Engine, directory: Path) -> ImportReport:
     bad: list[BadRow] = []
     for name, path in files.items():
         try:
-            frame, offset = _read(path)
+            frame, offset = read_file(path)
         except Exception as exc:  # unreadable CSV/parquet
             raise BadInputError(f"{path.name}: cannot read: {exc}") from exc
         frame_typed, frame_bad = validate_frame(name, path, frame, offset)

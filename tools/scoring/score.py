@@ -263,7 +263,8 @@ class _DayState:
     scorer: Scorer
     _behaviour: dict[str, np.ndarray] | None = None
     _scope_lines: pd.DataFrame | None = None
-    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] = field(default_factory=dict)
+    _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int, str, float], Any] = field(
+        default_factory=dict)
     _store_stats: pd.DataFrame | None = None
 
     @classmethod
@@ -303,13 +304,15 @@ class _DayState:
     def scope(self, offer: Offer) -> Any:
         from coupondesk.models.features import catalog_scope
 
-        key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days))
+        key = (tuple(offer.departments), tuple(offer.categories), int(offer.valid_days),
+               offer.kind, float(offer.value))
         if key not in self._scopes:
             try:
                 self._scopes[key] = catalog_scope(
                     self.context.history, tuple(offer.departments), tuple(offer.categories),
                     _clip_duration(float(offer.valid_days), self.scorer.trained_duration),
                     label=", ".join([*offer.departments, *offer.categories]) or "storewide",
+                    kind=offer.kind, value=float(offer.value),
                 )
             except ValueError as exc:
                 raise BadInputError(f"offer scope: {exc}") from exc

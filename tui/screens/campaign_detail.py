@@ -60,6 +60,7 @@ class CampaignDetailScreen(ReviewScreen):
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("ctrl+o", "results", "Results"),
         Binding("ctrl+e", "export", "Export codes"),
     ]
 
@@ -109,6 +110,12 @@ class CampaignDetailScreen(ReviewScreen):
         self.show_proposal(message.proposal)
         if message.proposal is None:
             self.query_one(ActionBar).show_state(None)
+
+    def action_results(self) -> None:
+        """Open the readout of this campaign (treated vs holdout)."""
+        from coupondesk.tui.screens.results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.campaign_id))
 
     def action_export(self) -> None:
         """Write the campaign's codes for the delivery tool (CSV under $COUPONDESK_HOME/exports)."""
