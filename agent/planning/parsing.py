@@ -250,6 +250,8 @@ class _Reader:
         """"up to $5", "max $5 off", "capped at $5", 最多减5美元: the cap of a percent offer."""
         if claim.value is None or markers.BUDGET_LEFT.search(ctx.left):
             return False
+        if self._spend_cap(ctx):  # "spend at most $400", "up to $400 total": the budget
+            return False
         if not is_cap_amount(self.text, claim.span):
             return False
         if self.facts.max_discount is not None and self.facts.max_discount != claim.value:

@@ -100,7 +100,7 @@ assert migrate.is_current(engine)
 names = coupondesk.prompts.template_names()
 assert "terms_en.j2" in names, names
 terms = coupondesk.prompts.render("terms_en.j2", kind="percent_off", value="15", min_spend=None,
-                                  days=7, scope="cheese")
+                                  cap=None, days=7, scope="cheese")
 assert terms.startswith("15% off cheese"), terms
 print("ok")
 """

@@ -119,7 +119,7 @@ def test_the_offer_is_checked_too(session: Session) -> None:
 def test_audience_size(session: Session) -> None:
     assert _rules(session, _plan(), audience=list(range(1, 11))) == {"plan.audience_min"}
     assert _rules(session, _plan(max_size=60)) == {"plan.audience_max"}
-    big = list(range(1, 2102))
+    big = list(range(1, POLICY.audience.max_size + 2))  # one past the policy's maximum
     assert "plan.audience_max" in _rules(session, _plan(budget=5000), audience=big,
                                          worst_case_liability=0.0)
 

@@ -87,7 +87,7 @@ def test_own_campaigns_follow_the_time_split(slice_frames: object) -> None:
 
 def test_training_card_lists_own_campaigns(slice_frames: object, tmp_path: Path) -> None:
     from coupondesk.models.config import tiny_config
-    from coupondesk.models.train import train_all
+    from coupondesk.models.pipeline import train_all
 
     households = sorted(slice_frames.campaigns["household_id"].unique())[:60]  # type: ignore[attr-defined]
     frames = with_own_campaigns(slice_frames, [  # type: ignore[arg-type]

@@ -350,13 +350,17 @@ class Market:
             rng = np.random.default_rng([seed, campaign_id, household])
             holding = by_household.get(household)
             h0, g, r, depth = self._terms(history, offer, cap)
+            # A code works from when it arrives until its own validity ends (per-household
+            # send dates give each code its own days inside the campaign window).
             start_day = (holding.usable_from - first).days if holding else days
+            end_day = min((holding.valid_to - first).days, days - 1) if holding else -1
             if holding:
-                truths.append(self.ground_truth(history, offer, window_days=days,
-                                                coupon_days=days - max(start_day, 0), cap=cap))
+                truths.append(self.ground_truth(
+                    history, offer, window_days=days,
+                    coupon_days=max(0, end_day - max(start_day, 0) + 1), cap=cap))
             held = holding is not None
             for day in range(days):
-                active = held and day >= start_day
+                active = held and start_day <= day <= end_day
                 h = h0 + (1 - h0) * g if active else h0
                 trip, redeem_draw, basket_draw = rng.random(3)
                 if trip >= h:

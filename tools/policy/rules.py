@@ -125,7 +125,7 @@ class AudienceRules(_Strict):
     min_size: int = Field(default=50, ge=1)
     default_lapsed_days: int = Field(default=30, ge=1)
     """What "lapsed" means when a request gives no window (listed as an assumption)."""
-    max_size: int = Field(default=2000, ge=1)
+    max_size: int = Field(default=50_000, ge=1)
 
     @model_validator(mode="after")
     def _size_order(self) -> AudienceRules:
