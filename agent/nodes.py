@@ -333,9 +333,9 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
 
     # Per-household depths: copy is drafted and checked for each depth given, each variant
     # tagged with the depth it states (dispatch sends a household a variant of its own depth).
-    depths: list[float | None] = sorted(
-        {float(row["value"]) for row in (state.get("allocation") or {}).get("depth_mix", [])}
-    ) or [None]
+    used = sorted({float(row["value"])
+                   for row in (state.get("allocation") or {}).get("depth_mix", [])})
+    depths: list[float | None] = [*used] if used else [None]
     per_depth = total if depths == [None] else max(1, total // len(depths))
     variants: list[Any] = []
     tags: list[float | None] = []

@@ -22,11 +22,11 @@ from datetime import date
 from typing import Literal
 
 from coupondesk.agent.planning.demographics import DemographicReading, read_demographics
+from coupondesk.agent.planning.depth_words import read_depth_choice
 from coupondesk.agent.planning.parsing import Ask, RequestFacts, read_request
 from coupondesk.agent.planning.plan_llm import ask_llm, ground_llm_plan
 from coupondesk.agent.planning.scope_phrases import ScopePhrase, ScopeReading, find_scope_phrases
 from coupondesk.agent.planning.scope_resolution import Scope, ScopeResolver
-from coupondesk.agent.planning.depth_words import read_depth_choice
 from coupondesk.agent.planning.send_words import read_send_timing
 from coupondesk.tools.campaigns.offer import Offer
 from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, DepthChoice, PlanIssue
@@ -461,7 +461,9 @@ def plan_request(
     if depth_choice.mode == "best" and facts.offer_value is None:
         facts.offer_value = 0.0  # set to the deepest allowed depth below; nothing to ask
     offer = _offer(facts, _offer_scope(scopes, reading, found), policy, found)
-    offer = _depth_range(offer, depth_choice, policy, found)
+    offer = depth_range_offer(offer, depth_choice, policy, found)
+    if depth_choice.mode == "best":
+        offer = settle_cap(offer, facts.max_discount, policy, found)  # now it has a depth
     plan = CampaignPlan(
         request=text,
         offer=offer,
@@ -477,7 +479,7 @@ def plan_request(
     return planned
 
 
-def _depth_range(offer: Offer, choice: DepthChoice, policy: Policy, found: Findings) -> Offer:
+def depth_range_offer(offer: Offer, choice: DepthChoice, policy: Policy, found: Findings) -> Offer:
     """With a range or best depth, the offer's value becomes the deepest depth of the menu cut
     to the range and the caps (what the caps and the liability check see), and the menu is
     stated under assumptions."""
@@ -492,11 +494,14 @@ def _depth_range(offer: Offer, choice: DepthChoice, policy: Policy, found: Findi
     except BadInputError as exc:
         found.issue("depth_range", str(exc))
         return offer
-    unit = "%" if offer.kind == "percent_off" else ""
-    depths = ", ".join(f"${a.value:g}" if not unit else f"{a.value:g}%" for a in menu)
+
+    def written(value: float) -> str:
+        return (f"{format_number(value)}%" if offer.kind == "percent_off"
+                else f"${format_number(value)}")
+
+    depths = ", ".join(written(a.value) for a in menu)
     asked = ("the best depth" if choice.mode == "best"
-             else f"a depth between {format_number(choice.lo or 0)} and "
-                  f"{format_number(choice.hi or 0)}")
+             else f"a depth between {written(choice.lo or 0)} and {written(choice.hi or 0)}")
     found.note(f"depth per household: the request asks for {asked}; each household gets one "
                f"of {depths} (policy menu within the caps) or no coupon")
     return offer.model_copy(update={"value": max(a.value for a in menu)})

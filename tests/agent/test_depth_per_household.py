@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from coupondesk.agent.planning.depth_words import read_depth_choice
+from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash
+from coupondesk.tools.db.schema import IssuedCoupon
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from coupondesk.agent.planning.depth_words import read_depth_choice
 from coupondesk.cli import main
-from coupondesk.tools.campaigns.proposal import Proposal, proposal_hash
-from coupondesk.tools.db.schema import IssuedCoupon
 
 REQUEST = ("Give 10-20% off soup to households that haven't shopped in 20 days, budget $300, "
            "valid 7 days")
@@ -70,8 +70,9 @@ def test_a_depth_range_gives_a_per_household_mix(cli_env: str) -> None:
     sample = proposal["recipients_sample"][0]
     assert sample["value"] in (10.0, 15.0, 20.0) and 0 < sample["uplift"] < 1
     # Copy is drafted and checked for each depth used, and states its depth.
-    copy_depths = {c["text"] for c in proposal["copy"]}
-    assert len(copy_depths) >= len(mix)
+    for row in mix:
+        stating = [c for c in proposal["copy"] if c["depth"] == row["value"] and c["ok"]]
+        assert stating and all(f"{row['value']:g}%" in c["text"] for c in stating)
 
     approved = doc(CliRunner().invoke(
         main, ["approve", str(proposal["campaign_id"]), "--operator", "ana", "--json"],

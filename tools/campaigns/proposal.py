@@ -291,7 +291,7 @@ class Proposal(BaseModel):
             "valid_from": self.valid_from,
             "valid_to": self.valid_to,
             "copy": [
-                {"text": v.text, "source": v.source, "ok": v.ok,
+                {"text": v.text, "source": v.source, "ok": v.ok, "depth": v.depth,
                  "violations": [x.model_dump(mode="json") for x in v.violations]}
                 for v in self.copy_variants
             ],
