@@ -238,6 +238,8 @@ def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Upd
     max_size = parsed.audience.max_size
     policy_max = ctx.policy.audience.max_size
     max_size = min(max_size, policy_max) if max_size is not None else policy_max
+    if parsed.depth_choice.mode != "fixed":
+        return _allocate_depths(state, runtime, parsed, candidates, config, max_size, started)
     result = allocate(
         candidates,
         parsed.offer,
@@ -279,6 +281,33 @@ def allocate_offers(state: CampaignState, runtime: Runtime[AgentContext]) -> Upd
     }
 
 
+def _allocate_depths(state: CampaignState, runtime: Runtime[AgentContext], parsed: CampaignPlan,
+                     candidates: list[Candidate], config: AllocationConfig,
+                     max_size: int | None, started: float) -> Update:
+    """A range or best depth: one depth per household by the uplift dual (tools/uplift)."""
+    from coupondesk.tools.uplift.per_household import allocate_per_household
+
+    done = allocate_per_household(candidates, parsed, runtime.context.policy, config,
+                                  campaign_id=state["campaign_id"], max_size=max_size)
+    figures = done.figures
+    mix = ", ".join(
+        f"{row['households']:,} at {format_number(float(row['value']))}"
+        + ("%" if row["kind"] == "percent_off" else " off") for row in figures["depth_mix"])
+    message = (
+        f"{len(done.recipients):,} recipients + {len(done.holdout):,} holdout by depth "
+        f"({mix or 'none'}); expected cost {money(round(figures['expected_cost'], 2))}, "
+        f"{figures['expected_incremental_buyers']:.1f} incremental buyers (stopped by "
+        f"{figures['stopped_by']}; depth response "
+        f"{'learned' if figures['learned'] else 'the stated prior'})"
+    )
+    return {
+        "allocation": {**figures, "recipients": done.recipients, "holdout": done.holdout,
+                       "depth_assumptions": done.assumptions},
+        "events": [_event(runtime, "allocate", message)],
+        "timings": _timed("allocate", started),
+    }
+
+
 # --------------------------------------------------------------------------- copy
 
 
@@ -302,15 +331,28 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             f"variant {len(done)} of {total} ({variant.source}, {mark}): {variant.text}",
         )
 
-    variants = write_copy(
-        parsed.offer,
-        description,
-        llm=ctx.llm,
-        policy=ctx.policy,
-        language=parsed.language,
-        n_variants=total,
-        on_variant=variant_ready,
-    )
+    # Per-household depths: copy is drafted and checked for each depth given, each variant
+    # tagged with the depth it states (dispatch sends a household a variant of its own depth).
+    used = sorted({float(row["value"])
+                   for row in (state.get("allocation") or {}).get("depth_mix", [])})
+    depths: list[float | None] = [*used] if used else [None]
+    per_depth = total if depths == [None] else max(1, total // len(depths))
+    variants: list[Any] = []
+    tags: list[float | None] = []
+    for depth in depths:
+        offer = parsed.offer if depth is None else parsed.offer.model_copy(
+            update={"value": depth})
+        drafted = write_copy(
+            offer,
+            description,
+            llm=ctx.llm,
+            policy=ctx.policy,
+            language=parsed.language,
+            n_variants=per_depth,
+            on_variant=variant_ready,
+        )
+        variants.extend(drafted)
+        tags.extend([depth] * len(drafted))
     rows = [
         CopyVariant(
             text=v.text,
@@ -318,8 +360,9 @@ def draft_copy(state: CampaignState, runtime: Runtime[AgentContext]) -> Update:
             ok=v.verdict.ok,
             violations=v.verdict.violations,
             redrafted=v.redrafted,
+            depth=depth,
         ).model_dump(mode="json")
-        for v in variants
+        for v, depth in zip(variants, tags, strict=True)
     ]
     redrafted = sum(1 for v in variants if v.redrafted)
     templated = sum(1 for v in variants if v.source == "template")
@@ -375,7 +418,10 @@ def route_after_check(
     state: CampaignState, runtime: Runtime[AgentContext]
 ) -> Literal["draft_copy", "propose"]:
     """Redraft when no copy variant passed and rounds remain; otherwise propose."""
-    passing = any(v["ok"] for v in state.get("copy_variants", []))
+    variants = state.get("copy_variants", [])
+    depths = {v.get("depth") for v in variants}
+    passing = bool(variants) and all(
+        any(v["ok"] for v in variants if v.get("depth") == d) for d in depths)
     if not passing and state.get("copy_rounds", 0) < runtime.context.max_copy_rounds:
         return "draft_copy"
     return "propose"

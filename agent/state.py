@@ -9,7 +9,7 @@ typed models (CampaignPlan, Proposal...) at their edges.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 Action = Literal["approve", "revise", "reject"]
 
@@ -84,6 +84,11 @@ class RecipientState(TypedDict):
     holdout: bool
     send_offset_days: int
     timing_coverage: float | None
+    value: NotRequired[float]
+    """Per-household depth (a range or best depth, tools/uplift); absent = the offer's value."""
+    arm: NotRequired[str]
+    uplift: NotRequired[float]
+    assignment_probability: NotRequired[float]
 
 
 class TimingState(TypedDict):
@@ -106,6 +111,12 @@ class AllocationState(TypedDict):
     eligible: int
     stopped_by: str
     gain_curve: list[dict[str, float]]
+    depth_mix: NotRequired[list[dict[str, Any]]]
+    """Per-depth figures when depths are chosen per household (tools/uplift/per_household)."""
+    expected_incremental_margin: NotRequired[float]
+    incremental_roi: NotRequired[float]
+    propensity_comparison: NotRequired[dict[str, Any]]
+    depth_assumptions: NotRequired[list[str]]
 
 
 class CopyVariantState(TypedDict, total=False):
@@ -116,6 +127,7 @@ class CopyVariantState(TypedDict, total=False):
     ok: bool
     violations: list[ViolationState]
     redrafted: bool
+    depth: float | None
 
 
 class ResultState(TypedDict, total=False):

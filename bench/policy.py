@@ -31,7 +31,9 @@ import json
 import os
 import sys
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -141,8 +143,10 @@ def ranked_fill(order: np.ndarray, est_cost: np.ndarray, budget: float, n: int
     return given
 
 
-def run_seed(seed: int, n: int) -> dict[str, object]:
-    market = SyntheticMarket(n, seed)
+def run_seed(seed: int, n: int, market: Any = None) -> dict[str, object]:
+    """One seed on the synthetic market, or on `market` (bench/product_market.ProductMarket)."""
+    market = market if market is not None else SyntheticMarket(n, seed)
+    n = len(market.household_ids)
     x = market.features()
     ids = market.household_ids
     rng = np.random.default_rng(seed + 1)
@@ -221,9 +225,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=1000,
                         help="first reported seed (0-999 are for tuning)")
     parser.add_argument("--households", type=int, default=2469)
+    parser.add_argument("--market", choices=("synthetic", "product"), default="synthetic",
+                        help="product: coupondesk.tools.outcomes.market.Market's ground truth "
+                             "on the database's households (--database-url)")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--as-of", default="2017-12-01", help="first day of every campaign")
+    parser.add_argument("--category", default="SOUP", help="the offer's scope (product market)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    runs = [run_seed(args.first_seed + s, args.households) for s in range(args.seeds)]
+    market: Any = None
+    label = "SYNTHETIC (bench/synthetic_market.py), not the product's simulator"
+    if args.market == "product":
+        from coupondesk.tools.db.session import get_engine
+        from product_market import ProductMarket
+
+        if not args.database_url:
+            parser.error("--market product needs --database-url")
+        market = ProductMarket(get_engine(args.database_url),
+                               as_of=date.fromisoformat(args.as_of),
+                               categories=[args.category], departments=[], n=args.households)
+        label = (f"PRODUCT simulator (coupondesk.tools.outcomes.market.Market ground truth, "
+                 f"{args.category}, {len(market.household_ids)} households of "
+                 f"{args.database_url.rsplit('/', 1)[-1]}); outcomes read from Market.play's "
+                 "lines and redemptions, not through import-outcomes")
+    runs = [run_seed(args.first_seed + s, args.households, market) for s in range(args.seeds)]
     budgets: dict[str, object] = {}
     ratios: dict[str, object] = {}
     overspent: dict[str, object] = {}
@@ -250,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             "product_vs_oracle": _summary([p["product"] / p["oracle"] for p in points]),
         })
     doc = {
-        "market": "SYNTHETIC (bench/synthetic_market.py), not the product's simulator",
+        "market": label,
         "seeds": [args.first_seed, args.first_seed + args.seeds - 1],
-        "households": args.households,
+        "households": len(market.household_ids) if market is not None else args.households,
         "budgets": budgets,
         "ratios": ratios,
         "overspent_seeds": overspent,
@@ -263,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(doc))
         return 0
-    print(f"{doc['market']}; seeds {doc['seeds']}, {args.households} households")
+    print(f"{doc['market']}; seeds {doc['seeds']}, {doc['households']} households")
     for key, table in budgets.items():
         print(f"budget ${key}:")
         for p, s in table.items():  # type: ignore[attr-defined]

@@ -22,13 +22,14 @@ from datetime import date
 from typing import Literal
 
 from coupondesk.agent.planning.demographics import DemographicReading, read_demographics
+from coupondesk.agent.planning.depth_words import read_depth_choice
 from coupondesk.agent.planning.parsing import Ask, RequestFacts, read_request
 from coupondesk.agent.planning.plan_llm import ask_llm, ground_llm_plan
 from coupondesk.agent.planning.scope_phrases import ScopePhrase, ScopeReading, find_scope_phrases
 from coupondesk.agent.planning.scope_resolution import Scope, ScopeResolver
 from coupondesk.agent.planning.send_words import read_send_timing
 from coupondesk.tools.campaigns.offer import Offer
-from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, PlanIssue
+from coupondesk.tools.campaigns.plan import Audience, CampaignPlan, DepthChoice, PlanIssue
 from coupondesk.tools.errors import BadInputError
 from coupondesk.tools.llm import ChatModel
 from coupondesk.tools.policy.quantities import format_number
@@ -454,12 +455,21 @@ def plan_request(
     fill_from_llm(facts, scopes, reading, text=text, llm=llm, session=session, today=today,
                   found=found)
     _unsupported(facts, found)
+    depth_choice, depth_kind = read_depth_choice(text)
+    if depth_kind is not None:
+        facts.offer_kind = depth_kind
+    if depth_choice.mode == "best" and facts.offer_value is None:
+        facts.offer_value = 0.0  # set to the deepest allowed depth below; nothing to ask
     offer = _offer(facts, _offer_scope(scopes, reading, found), policy, found)
+    offer = depth_range_offer(offer, depth_choice, policy, found)
+    if depth_choice.mode == "best":
+        offer = settle_cap(offer, facts.max_discount, policy, found)  # now it has a depth
     plan = CampaignPlan(
         request=text,
         offer=offer,
         audience=_audience(facts, scopes, demographics, found, policy),
         budget=facts.budget,
+        depth_choice=depth_choice,
         budget_mode=facts.budget_mode,
         language=facts.language,
         send_timing=read_send_timing(text),
@@ -467,6 +477,34 @@ def plan_request(
     planned = finish(plan, policy, found)
     refuse_bad_terms(planned)
     return planned
+
+
+def depth_range_offer(offer: Offer, choice: DepthChoice, policy: Policy, found: Findings) -> Offer:
+    """With a range or best depth, the offer's value becomes the deepest depth of the menu cut
+    to the range and the caps (what the caps and the liability check see), and the menu is
+    stated under assumptions."""
+    from coupondesk.tools.uplift.menu import depth_menu
+
+    if choice.mode == "fixed":
+        return offer
+    try:
+        menu = depth_menu(policy, offer.kind, departments=offer.departments,
+                          categories=offer.categories, lo=choice.lo, hi=choice.hi,
+                          min_spend=offer.min_spend, valid_days=offer.valid_days)
+    except BadInputError as exc:
+        found.issue("depth_range", str(exc))
+        return offer
+
+    def written(value: float) -> str:
+        return (f"{format_number(value)}%" if offer.kind == "percent_off"
+                else f"${format_number(value)}")
+
+    depths = ", ".join(written(a.value) for a in menu)
+    asked = ("the best depth" if choice.mode == "best"
+             else f"a depth between {written(choice.lo or 0)} and {written(choice.hi or 0)}")
+    found.note(f"depth per household: the request asks for {asked}; each household gets one "
+               f"of {depths} (policy menu within the caps) or no coupon")
+    return offer.model_copy(update={"value": max(a.value for a in menu)})
 
 
 def precheck_request(request: str, policy: Policy) -> None:

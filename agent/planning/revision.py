@@ -124,6 +124,24 @@ def _apply(
     }), changed, cap
 
 
+def _revise_depth_choice(plan: CampaignPlan, text: str, value_stated: bool, policy: Policy,
+                         found: Findings) -> CampaignPlan:
+    """A change with a range or "best depth" asks for depths per household; a change that
+    states one depth fixes it again (the old depth note goes either way)."""
+    from coupondesk.agent.planning.depth_words import read_depth_choice
+    from coupondesk.agent.planning.planner import depth_range_offer
+
+    choice, kind = read_depth_choice(text)
+    if choice.mode == "fixed" and not value_stated:
+        return plan
+    kept = [a for a in plan.assumptions if not a.startswith("depth per household:")]
+    offer = plan.offer
+    if choice.mode != "fixed":
+        offer = depth_range_offer(offer.model_copy(update={"kind": kind or offer.kind}), choice,
+                             policy, found)
+    return plan.model_copy(update={"depth_choice": choice, "offer": offer, "assumptions": kept})
+
+
 def revise_plan(
     plan: CampaignPlan,
     change: str,
@@ -169,6 +187,7 @@ def revise_plan(
         )
 
     revised, changed, cap = _apply(plan, updates)
+    revised = _revise_depth_choice(revised, text, "offer.value" in updates, policy, found)
     stated_cap = cap if cap is not None and "offer.max_discount" in updates else None
     revised = revised.model_copy(update={"offer": settle_cap(
         revised.offer.model_copy(update={"max_discount": None if stated_cap else cap}),
@@ -182,7 +201,8 @@ def revise_plan(
     answered.add(FIELD_LABELS["revision"])
     stale = tuple(prefix for name, prefix in DEFAULT_NOTES.items() if name in fields)
     revised = revised.model_copy(update={
-        "assumptions": [a for a in plan.assumptions if not (stale and a.startswith(stale))]
+        "assumptions": [a for a in revised.assumptions
+                        if not (stale and a.startswith(stale))]
     })
     kept = [q for q in plan.questions if question_label(q) not in answered]
     found.asks = [a for a in found.asks if a.text not in kept]

@@ -677,3 +677,36 @@ def test_export_only_is_read_from_the_request(plan_of: PlanOf) -> None:
     plan = plan_of("15% off coffee for coffee buyers, budget $300, export only")
     assert plan.budget_mode == "export_only"
     assert plan_of("15% off coffee for coffee buyers, budget $300").budget_mode is None
+
+
+# --------------------------------------------------------------------------- depth per household
+
+
+def test_a_depth_range_or_best_depth_is_read_into_the_plan(plan_of: PlanOf) -> None:
+    ranged = plan_of("10 to 20% off soup for lapsed 30 days, budget $500, valid 7 days")
+    assert (ranged.depth_choice.mode, ranged.depth_choice.lo, ranged.depth_choice.hi) == (
+        "range", 10, 20)
+    assert ranged.offer.value == 20 and not ranged.questions and not ranged.errors
+    assert any(a.startswith("depth per household:") and "10%, 15%, 20%" in a
+               for a in ranged.assumptions)
+    amounts = plan_of("$2 to $5 off soup for lapsed 30 days, budget $500, valid 7 days")
+    assert (amounts.offer.kind, amounts.offer.value, amounts.depth_choice.mode) == (
+        "amount_off", 5, "range")
+    best = plan_of("soup at the best depth for lapsed 30 days, budget $500, valid 7 days")
+    assert best.depth_choice.mode == "best" and best.offer.value == 25
+    assert best.offer.max_discount == ranged.offer.max_discount  # the default cap applies
+    assert not best.questions, best.questions
+    fixed = plan_of("15% off soup for lapsed 30 days, budget $500, valid 7 days")
+    assert fixed.depth_choice.mode == "fixed" and fixed.offer.value == 15
+    too_deep = plan_of("40 to 50% off soup for lapsed 30 days, budget $500, valid 7 days")
+    assert any(e.rule == "depth_range" for e in too_deep.errors)
+
+
+def test_a_revision_fixes_or_ranges_the_depth(plan_of: PlanOf, session: Session,
+                                              policy: Policy) -> None:
+    ranged = plan_of("10-20% off soup for lapsed 30 days, budget $500, valid 7 days")
+    fixed = revise_plan(ranged, "make it 15%", session=session, policy=policy)
+    assert fixed.depth_choice.mode == "fixed" and fixed.offer.value == 15
+    assert not any(a.startswith("depth per household:") for a in fixed.assumptions)
+    again = revise_plan(fixed, "10-15% off", session=session, policy=policy)
+    assert (again.depth_choice.mode, again.offer.value) == ("range", 15)

@@ -229,11 +229,17 @@ def _dispatch(
                 else valid_to
             rows.append({
                 "code": new_code(), "campaign_id": campaign_id, "household_id": r.household_id,
-                "kind": offer.kind, "value": offer.value, "min_spend": offer.min_spend,
+                "kind": offer.kind, "min_spend": offer.min_spend,
                 "max_discount": offer.max_discount,
                 "departments": offer.departments, "categories": offer.categories,
                 "valid_from": starts, "valid_to": ends, "send_at": starts, "status": "issued",
-                "variant": assign_variant(campaign_id, r.household_id, passing),
+                # A per-household depth (tools/uplift) is the code's own value and arm, with
+                # the probability it was assigned; its copy is a variant stating that depth.
+                "value": r.value if r.value is not None else offer.value,
+                "arm": r.arm, "assignment_probability": r.assignment_probability,
+                "variant": assign_variant(campaign_id, r.household_id,
+                                          passing if r.value is None
+                                          else proposal.copy_for(r.value)),
             })
         for start in range(0, len(rows), 1000):
             session.execute(

@@ -69,6 +69,17 @@ class Audience(BaseModel):
     """Demographic bands to match (None = no demographic filter)."""
 
 
+class DepthChoice(BaseModel):
+    """How the depth is chosen: fixed (the offer's value, the default), a range the operator
+    gave ("10-20% off", "$2 to $5 off"), or the best depth the policy's menu allows; with a range
+    or best, the offer's value is the deepest allowed depth (what the caps and liability see)
+    and the allocator gives each household one depth of the menu cut to it."""
+
+    mode: Literal["fixed", "range", "best"] = "fixed"
+    lo: float | None = None
+    hi: float | None = None
+
+
 class PlanIssue(BaseModel):
     """Something the planner could not settle: an error blocks, a question asks the operator."""
 
@@ -83,6 +94,8 @@ class CampaignPlan(BaseModel):
     offer: Offer
     audience: Audience = Field(default_factory=Audience)
     budget: float | None = None
+    depth_choice: DepthChoice = Field(default_factory=DepthChoice)
+    """Fixed depth (default), a range, or the best depth (per household, tools/uplift)."""
     language: Language = "en"
     budget_mode: BudgetMode | None = None
     """Where the budget is enforced; None = the policy's default (budget.default_mode)."""

@@ -29,6 +29,8 @@ class CopyVariant(BaseModel):
     ok: bool
     violations: list[Violation] = Field(default_factory=list)
     redrafted: bool = False
+    depth: float | None = None
+    """The depth this copy states when depths are chosen per household (None: the offer's)."""
 
 
 class RecipientRow(BaseModel):
@@ -42,6 +44,13 @@ class RecipientRow(BaseModel):
     """ISO day the code is sent and its validity starts (None: the campaign's valid_from)."""
     timing_coverage: float | None = None
     """Predicted P(the household's next in-scope purchase falls inside its validity)."""
+    value: float | None = None
+    """This household's depth when depths are chosen per household (None: the offer's)."""
+    arm: str | None = None
+    uplift: float | None = None
+    """P(buy in scope) its coupon adds, from the depth-response model."""
+    assignment_probability: float | None = None
+    """P(this household was given this arm), stored for IPS learning."""
 
 
 class AllocationSummary(BaseModel):
@@ -55,6 +64,11 @@ class AllocationSummary(BaseModel):
     worst_case_liability: float = 0.0
     eligible: int = 0
     gain_curve: list[dict[str, float]] = Field(default_factory=list)
+    depth_mix: list[dict[str, Any]] = Field(default_factory=list)
+    expected_incremental_margin: float | None = None
+    incremental_roi: float | None = None
+    propensity_comparison: dict[str, Any] = Field(default_factory=dict)
+    depth_assumptions: list[str] = Field(default_factory=list)
 
 
 def valid_until(plan: CampaignPlan, valid_from: date) -> date:
@@ -107,6 +121,17 @@ class Proposal(BaseModel):
     """Codes to send per day: [{"date": ISO day, "households": n}], in date order."""
     timings: dict[str, float] = Field(default_factory=dict)
     """Seconds per agent step, for the progress pane and bench/agent."""
+    depth_mix: list[dict[str, Any]] = Field(default_factory=list)
+    """Households, expected cost and incremental buyers per depth (per-household depths)."""
+    expected_incremental_margin: float | None = None
+    incremental_roi: float | None = None
+    propensity_comparison: dict[str, Any] = Field(default_factory=dict)
+    """The same figures for today's propensity ranking at the offer's depth and budget."""
+
+    def copy_for(self, value: float | None) -> list[int]:
+        """Indices of the passing copy variants that state this depth (any, with one depth)."""
+        return [i for i, v in enumerate(self.copy_variants)
+                if v.ok and (v.depth is None or value is None or v.depth == value)]
 
     @classmethod
     def from_allocation(
@@ -156,7 +181,12 @@ class Proposal(BaseModel):
             copy_variants=copies,
             selected_copy=next((i for i, v in enumerate(copies) if v.ok), None),
             violations=[*violations, *plan_error_violations(plan)],
-            assumptions=[*plan.assumptions, *([pricing] if pricing else []), *(notes or [])],
+            assumptions=[*plan.assumptions, *([pricing] if pricing else []), *(notes or []),
+                         *allocation.depth_assumptions],
+            depth_mix=allocation.depth_mix,
+            expected_incremental_margin=allocation.expected_incremental_margin,
+            incremental_roi=allocation.incremental_roi,
+            propensity_comparison=allocation.propensity_comparison,
             budget_mode=budget_mode,
             refusal_risk=refusal_risk,
             stopped_by=stopped_by,
@@ -214,9 +244,16 @@ class Proposal(BaseModel):
         return self.plan.offer
 
     @property
+    def depths_without_copy(self) -> list[float]:
+        """Depths given to some recipient that no passing copy variant states."""
+        used = sorted({r.value for r in self.recipients if r.value is not None})
+        return [v for v in used if not self.copy_for(v)]
+
+    @property
     def blocking(self) -> bool:
         """True when a violation forbids dispatch (every violation does)."""
-        return bool(self.violations) or self.selected_copy is None or not self.recipients
+        return (bool(self.violations) or self.selected_copy is None or not self.recipients
+                or bool(self.depths_without_copy))
 
     @property
     def blocking_rules(self) -> list[str]:
@@ -227,7 +264,7 @@ class Proposal(BaseModel):
             rules.append("plan.questions")
         if not rules and not self.recipients:
             rules.append("plan.no_recipients")
-        if not rules and self.selected_copy is None:
+        if not rules and (self.selected_copy is None or self.depths_without_copy):
             rules.append("plan.no_copy")
         return list(dict.fromkeys(rules))
 
@@ -254,7 +291,7 @@ class Proposal(BaseModel):
             "valid_from": self.valid_from,
             "valid_to": self.valid_to,
             "copy": [
-                {"text": v.text, "source": v.source, "ok": v.ok,
+                {"text": v.text, "source": v.source, "ok": v.ok, "depth": v.depth,
                  "violations": [x.model_dump(mode="json") for x in v.violations]}
                 for v in self.copy_variants
             ],
@@ -267,9 +304,15 @@ class Proposal(BaseModel):
             "send_schedule": self.send_schedule,
             "recipients_sample": [
                 {"household_id": r.household_id, "p_redeem": round(r.p_redeem, 4),
-                 "reason": r.reason, "send_at": r.send_at or self.valid_from}
+                 "reason": r.reason, "send_at": r.send_at or self.valid_from,
+                 "value": r.value if r.value is not None else self.plan.offer.value,
+                 "uplift": round(r.uplift, 4) if r.uplift is not None else None}
                 for r in self.recipients[:10]
             ],
+            "depth_mix": self.depth_mix,
+            "expected_incremental_margin": self.expected_incremental_margin,
+            "incremental_roi": self.incremental_roi,
+            "propensity_comparison": self.propensity_comparison,
             "gain_curve": self.gain_curve,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -300,6 +343,10 @@ def proposal_hash(proposal: Proposal) -> str:
         # Per-household send dates are part of what is approved (stored proposals from before
         # send timing hash as they always did).
         bound["send_at"] = sorted([r.household_id, r.send_at or ""] for r in proposal.recipients)
+    if any(r.value is not None for r in proposal.recipients):
+        # Per-household depths (and the depth each copy states) are part of what is approved.
+        bound["values"] = sorted([r.household_id, r.value] for r in proposal.recipients)
+        bound["copy_depths"] = [v.depth for v in proposal.copy_variants]
     if proposal.budget_mode != "service":
         bound["budget_mode"] = proposal.budget_mode
     canonical = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
