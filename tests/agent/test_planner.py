@@ -317,7 +317,7 @@ def test_a_fuzzy_or_synonym_reading_is_an_assumption(plan_of: PlanOf) -> None:
     ("request_text", "rule"),
     [
         ("10% off soup, budget $50,000, valid 7 days", "budget_max"),
-        ("10% off soup, budget $500, valid 7 days, max 5000 households", "audience_max"),
+        ("10% off soup, budget $500, valid 7 days, max 60000 households", "audience_max"),
         ("10% off soup, budget $500, valid 7 days, max 10 households", "audience_min"),
     ],
 )
@@ -403,7 +403,7 @@ def test_a_revision_answers_the_question_it_settles(
 def test_a_revision_clears_a_policy_error_it_fixes(
     plan_of: PlanOf, session: Session, policy: Policy
 ) -> None:
-    plan = plan_of(BASE + ", max 5000 households")
+    plan = plan_of(BASE + ", max 60000 households")
     assert [e.rule for e in plan.errors] == ["audience_max"]
     revised = revise_plan(plan, "only 300 households", session=session, policy=policy)
     assert revised.errors == [] and revised.audience.max_size == 300
