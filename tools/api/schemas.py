@@ -7,7 +7,7 @@ CouponView) so the HTTP contract can stay put while the core changes, and the Op
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from coupondesk.tools.outcomes.coupons import CouponView
 from coupondesk.tools.outcomes.redemptions import (
@@ -125,23 +125,8 @@ class RedemptionOut(BaseModel):
         )
 
 
-class CouponOut(BaseModel):
-    """An issued coupon: terms, state and, once redeemed, the discount it granted."""
-
-    code: str
-    status: str
-    campaign_id: int
-    household_id: int
-    kind: str
-    value: float
-    min_spend: float | None
-    max_discount: float | None
-    departments: list[str]
-    categories: list[str]
-    valid_from: date
-    valid_to: date
-    redeemed_at: datetime | None
-    discount: float | None
+class CouponOut(CouponView):
+    """An issued coupon as the service answers it: the core view's fields, one definition."""
 
     @classmethod
     def of(cls, view: CouponView) -> CouponOut:
