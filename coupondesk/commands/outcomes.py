@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from coupondesk.commands.uplift_stage import refit_depth_response
 from coupondesk.output import emit_json, json_option
 from coupondesk.settings import Settings
 
@@ -32,11 +33,13 @@ def import_outcomes_(settings: Settings, directory: Path, source: str, as_json: 
     """Load redemptions and transactions a store reported after a campaign (CSV or parquet)."""
     from coupondesk.tools.outcomes.outcome_import import import_outcomes
     rules = settings.guardrails.load_policy().redemption
+    engine = _engine(settings)
     report = import_outcomes(
-        _engine(settings), directory, source=source, rules=rules  # type: ignore[arg-type]
+        engine, directory, source=source, rules=rules  # type: ignore[arg-type]
     )
+    refit = None if report.skipped else refit_depth_response(settings, engine, quiet=as_json)
     if as_json:
-        emit_json(report.to_json())
+        emit_json({**report.to_json(), "depth_response": refit})
         return
     if report.skipped:
         click.echo(report.reason)
@@ -58,11 +61,14 @@ def simulate(settings: Settings, campaign_id: int, seed: int, as_json: bool) -> 
     """Play the market for a dispatched campaign and import its outcomes as simulated."""
     from coupondesk.tools.outcomes.simulate import simulate_campaign
     rules = settings.guardrails.load_policy().redemption
+    engine = _engine(settings)
     report = simulate_campaign(
-        _engine(settings), campaign_id, home=settings.home, seed=seed, rules=rules
+        engine, campaign_id, home=settings.home, seed=seed, rules=rules
     )
+    refit = (None if report.imported.skipped
+             else refit_depth_response(settings, engine, quiet=as_json))
     if as_json:
-        emit_json(report.to_json())
+        emit_json({**report.to_json(), "depth_response": refit})
         return
     click.echo(
         f"simulated campaign {campaign_id} (seed {seed}): {report.redemptions:,} redemptions "

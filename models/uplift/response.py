@@ -284,6 +284,42 @@ class DepthResponseLearner:
             p_redeem=p_redeem if self.models_redemption else None,
         )
 
+    # -- persistence -----------------------------------------------------------------------
+    def state(self) -> dict[str, object]:
+        """Everything `from_state` needs, as tensors, arrays and plain values (torch.save-able)."""
+        if self._params is None or self._mean is None or self._std is None:
+            raise RuntimeError("the depth-response learner is not fitted")
+        return {
+            "params": {k: v.detach().clone() for k, v in self._params.items()},
+            "mean": self._mean.tolist(), "std": self._std.tolist(), "n_rows": self.n_rows,
+            "arms_seen": [(a.kind, a.value, a.min_spend, a.valid_days) for a in self.arms_seen],
+            "log_spend_var": self._log_spend_var, "uses_baseline": self.uses_baseline,
+            "models_redemption": self.models_redemption,
+            "prior": {"jump": self.prior.jump, "scale": self.prior.scale,
+                      "responsiveness": self.prior.responsiveness, "source": self.prior.source,
+                      "strength": self.prior.strength},
+            "config": {"l2": self.config.l2, "max_iter": self.config.max_iter,
+                       "baseline_strength": self.config.baseline_strength,
+                       "max_weight": self.config.max_weight},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> DepthResponseLearner:
+        """The fitted learner `state()` described (predictions identical to the original's)."""
+        prior = DepthPrior(**state["prior"])  # type: ignore[arg-type]
+        learner = cls(prior, DepthResponseConfig(**state["config"]))  # type: ignore[arg-type]
+        params = state["params"]
+        learner._params = {k: v.detach().clone() for k, v in params.items()}  # type: ignore[union-attr]
+        learner._mean = np.asarray(state["mean"], dtype=float)
+        learner._std = np.asarray(state["std"], dtype=float)
+        learner.n_rows = int(state["n_rows"])  # type: ignore[call-overload]
+        learner.arms_seen = tuple(Arm(k, v, m, d)  # type: ignore[arg-type]
+                                  for k, v, m, d in state["arms_seen"])  # type: ignore[union-attr]
+        learner._log_spend_var = float(state["log_spend_var"])  # type: ignore[arg-type]
+        learner.uses_baseline = bool(state["uses_baseline"])
+        learner.models_redemption = bool(state["models_redemption"])
+        return learner
+
     def curve_parameters(self) -> dict[str, dict[str, float]]:
         """The fitted jump and scale of the depth curve per kind (for reports and the prior)."""
         if self._params is None:

@@ -69,6 +69,8 @@ class AllocationSummary(BaseModel):
     incremental_roi: float | None = None
     propensity_comparison: dict[str, Any] = Field(default_factory=dict)
     depth_assumptions: list[str] = Field(default_factory=list)
+    learned: bool | None = None
+    depth_response_source: str | None = None
 
 
 def valid_until(plan: CampaignPlan, valid_from: date) -> date:
@@ -127,6 +129,8 @@ class Proposal(BaseModel):
     incremental_roi: float | None = None
     propensity_comparison: dict[str, Any] = Field(default_factory=dict)
     """The same figures for today's propensity ranking at the offer's depth and budget."""
+    depth_response: dict[str, Any] | None = None
+    """Per-household depths only: {"learned": bool, "source": what priced the depths}."""
 
     def copy_for(self, value: float | None) -> list[int]:
         """Indices of the passing copy variants that state this depth (any, with one depth)."""
@@ -187,6 +191,8 @@ class Proposal(BaseModel):
             expected_incremental_margin=allocation.expected_incremental_margin,
             incremental_roi=allocation.incremental_roi,
             propensity_comparison=allocation.propensity_comparison,
+            depth_response=None if allocation.learned is None else {
+                "learned": allocation.learned, "source": allocation.depth_response_source},
             budget_mode=budget_mode,
             refusal_risk=refusal_risk,
             stopped_by=stopped_by,
@@ -313,6 +319,7 @@ class Proposal(BaseModel):
             "expected_incremental_margin": self.expected_incremental_margin,
             "incremental_roi": self.incremental_roi,
             "propensity_comparison": self.propensity_comparison,
+            "depth_response": self.depth_response,
             "gain_curve": self.gain_curve,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }

@@ -207,7 +207,7 @@ def _chunks(values: list[int]) -> list[list[int]]:
     return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
-def _outcome_lines(session: Session, households: list[int], first: date, last: date
+def outcome_lines(session: Session, households: list[int], first: date, last: date
                    ) -> pd.DataFrame:
     """Outcome lines of `households` in [first, last] with their product's department/category."""
     start = datetime.combine(first, datetime.min.time())
@@ -271,7 +271,7 @@ def campaign_readout(
     control = [int(h) for h in session.execute(
         select(Holdout.household_id).where(Holdout.campaign_id == campaign_id)
         .order_by(Holdout.household_id)).scalars()]
-    lines = _outcome_lines(session, treated + control, first, last)
+    lines = outcome_lines(session, treated + control, first, last)
     redemptions = session.execute(
         select(Redemption.source, func.count(), func.coalesce(func.sum(Redemption.discount), 0.0))
         .where(Redemption.campaign_id == campaign_id).group_by(Redemption.source)

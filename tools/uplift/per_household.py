@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 from coupondesk.models.uplift.effects import ArmEffects
 from coupondesk.models.uplift.prior import THORNTON_SHAPE, DepthPrior
-from coupondesk.models.uplift.response import prior_effects
+from coupondesk.models.uplift.response import DepthResponseLearner, prior_effects
 from coupondesk.tools.campaigns.allocation import AllocationConfig, Candidate, allocate
 from coupondesk.tools.campaigns.plan import CampaignPlan
 from coupondesk.tools.policy.rules import Policy
 from coupondesk.tools.uplift.allocate import allocate_depths
 from coupondesk.tools.uplift.economics import Economics, arm_economics
+from coupondesk.tools.uplift.household_features import baseline_buy, household_features
 from coupondesk.tools.uplift.menu import depth_menu
 
 PRIOR_LEARNING_VALUE = 100.0
@@ -38,13 +39,6 @@ class DepthPlan:
     holdout: list[int] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
-
-
-def baseline(candidates: list[Candidate]) -> tuple[np.ndarray, np.ndarray]:
-    """P(buy in scope without a coupon) and the expected spend without it, per candidate."""
-    per_visit = np.array([max(c.scope_spend, 1e-6) for c in candidates])
-    window = np.array([max(c.window_spend, 0.0) for c in candidates])
-    return 1.0 - np.exp(-window / per_visit), window
 
 
 def _propensity(candidates: list[Candidate], plan: CampaignPlan, effects: ArmEffects,
@@ -78,14 +72,19 @@ def allocate_per_household(
     campaign_id: int,
     max_size: int | None,
     prior: DepthPrior = THORNTON_SHAPE,
+    learned: DepthResponseLearner | None = None,
 ) -> DepthPlan:
     """One arm of the menu (cut to the plan's range and the caps) or none per household."""
     offer, choice = plan.offer, plan.depth_choice
     menu = depth_menu(policy, offer.kind, departments=offer.departments,
                       categories=offer.categories, lo=choice.lo, hi=choice.hi,
                       min_spend=offer.min_spend, valid_days=offer.valid_days)
-    p0, s0 = baseline(candidates)
-    effects = prior_effects(prior, p0, s0, menu)
+    p0, s0 = baseline_buy(candidates)
+    if learned is not None and candidates:
+        # Fitted on the product's randomised outcomes (tools/outcomes/uplift_training.py).
+        effects = learned.predict(household_features(candidates), menu, baseline=p0)
+    else:
+        effects = prior_effects(prior, p0, s0, menu)
     economics = Economics(margin_rate=config.margin_rate, send_cost=config.send_cost,
                           max_discount=offer.max_discount)
     # Without a budget the cut is bounded by size alone (and the value of each coupon).
@@ -107,11 +106,15 @@ def allocate_per_household(
         j = arms.index(a.arm)
         depth = f"{a.arm.value:g}%" if a.arm.kind == "percent_off" else f"${a.arm.value:g}"
         why = "explored (depth drawn at random)" if a.explored else "chosen by the dual"
+        i = row[a.household_id]
+        model = "learned" if effects.learned else "prior"
+        buys = (f"P(buy in scope) {effects.p_buy_control[i]:.0%} without, "
+                f"{effects.p_buy[i, j]:.0%} with it ({model})")
         recipients.append({
             "household_id": a.household_id, "p_redeem": float(redeem[row[a.household_id], j]),
             "expected_discount": a.expected_cost - config.send_cost,
             "expected_cost": a.expected_cost, "expected_value": a.value,
-            "reason": f"{c.reason}; {depth} off {why}, uplift {a.uplift:+.1%}".lstrip("; "),
+            "reason": f"{c.reason}; {depth} off {why}: {buys}".lstrip("; "),
             "holdout": False, "send_offset_days": c.send_offset_days,
             "timing_coverage": c.timing_coverage, "value": a.arm.value, "arm": a.arm.name,
             "uplift": a.uplift, "assignment_probability": a.probability,
@@ -139,13 +142,16 @@ def allocate_per_household(
         "propensity_comparison": _propensity(candidates, plan, effects, economics, config,
                                              campaign_id, plan.budget, max_size),
         "learned": effects.learned,
+        "depth_response_source": effects.source,
     }
     assumptions = [
         f"depth response: prior from {prior.source}, not learned"
         if not effects.learned else f"depth response: learned ({effects.source})",
         "household features: P(buy in scope without a coupon) = 1 - exp(-window spend / "
-        "spend per visit) from the scorer's behaviour model; P(redeem) = P(buy with the coupon)"
-        " (every buyer with a coupon redeems, an upper bound on cost)",
+        "spend per visit) from the scorer's behaviour model; "
+        + ("the learner corrects it and models P(redeem) from the campaigns' outcomes"
+           if effects.learned else "P(redeem) = P(buy with the coupon) (every buyer with a "
+           "coupon redeems, an upper bound on cost)"),
         f"depths: {policy.uplift.exploration_share:.0%} of the treated get a depth drawn at "
         f"random from the menu (probability stored per code); the cut is sized so P(redeemed "
         f"discount > budget) <= {1 - policy.uplift.budget_quantile:.0%}",
