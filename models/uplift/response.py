@@ -52,8 +52,12 @@ class DepthResponseConfig:
     max_iter: int = 200
     """L-BFGS iterations (full batch)."""
     baseline_strength: float = 200.0
-    """Pseudo-rows holding the no-coupon level at the baseline, when one is given: the
-    correction to it is learned only as fast as the control rows can support."""
+    """Pseudo-rows holding the baseline's per-household shape (the feature weights of the
+    correction), when one is given: learned only as fast as the control rows can support."""
+    intercept_strength: float = 5.0
+    """Pseudo-rows holding the baseline's overall level. Weak on purpose: a history model is
+    often off in level for the campaign's window (seasonality, a longer readout window), and a
+    level error the control rows cannot correct is credited to the coupon."""
     max_weight: float = 10.0
     """IPS weights 1 / propensity are clipped here: an explored arm drawn with probability
     0.02 would otherwise weigh 50 rows, and the fit's variance with it (weight clipping)."""
@@ -196,6 +200,7 @@ class DepthResponseLearner:
         strength = 0.125 * self.prior.strength / n
         l2 = self.config.l2 / n
         anchor = 0.125 * self.config.baseline_strength / n
+        anchor_level = 0.125 * self.config.intercept_strength / n
         params = list(prm.values())
         optimiser = torch.optim.LBFGS(params, max_iter=self.config.max_iter,
                                       line_search_fn="strong_wolfe")
@@ -218,7 +223,7 @@ class DepthResponseLearner:
                 + (prm["br"] - prior_br) ** 2
             ) + l2 * sum((prm[w] ** 2).sum() for w in ("w0", "wr", "ws", "wu"))
             if self.uses_baseline:
-                penalty = penalty + anchor * ((prm["w0"] ** 2).sum() + prm["b0"] ** 2)
+                penalty = penalty + anchor * (prm["w0"] ** 2).sum() + anchor_level * prm["b0"] ** 2
             loss = nll + penalty
             loss.backward()  # type: ignore[no-untyped-call]
             return loss
@@ -300,6 +305,7 @@ class DepthResponseLearner:
                       "strength": self.prior.strength},
             "config": {"l2": self.config.l2, "max_iter": self.config.max_iter,
                        "baseline_strength": self.config.baseline_strength,
+                       "intercept_strength": self.config.intercept_strength,
                        "max_weight": self.config.max_weight},
         }
 

@@ -59,6 +59,7 @@ class CandidateSource(Protocol):
 class UpliftRows:
     """Randomised rows, one per household and campaign."""
 
+    households: list[int] = field(default_factory=list)
     features: list[np.ndarray] = field(default_factory=list)
     baseline: list[np.ndarray] = field(default_factory=list)
     arms: list[Arm] = field(default_factory=list)
@@ -114,7 +115,11 @@ def campaign_rows(engine: Engine, scorer: CandidateSource,
             held_share = len(control) / len(households)
             arm_of = {int(c.household_id): (_arm(c), c.assignment_probability) for c in coupons}
             rows.features.append(household_features(ordered))
-            rows.baseline.append(baseline_buy(ordered)[0])
+            # Every household is read over the whole campaign window (the readout's, equal for
+            # both arms); the no-coupon baseline is stretched to that window's length.
+            days = (campaign.valid_to - campaign.valid_from).days + 1
+            rows.baseline.append(baseline_buy(ordered, stretch=days / offer.valid_days)[0])
+            rows.households.extend(kept)
             for h in kept:
                 arm, probability = arm_of.get(h, (CONTROL, held_share))
                 s = float(spend.get(h, 0.0))

@@ -24,11 +24,14 @@ def household_features(candidates: Sequence[Candidate]) -> np.ndarray:
     ], dtype=float).reshape(len(candidates), len(FEATURE_NAMES))
 
 
-def baseline_buy(candidates: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
+def baseline_buy(candidates: Sequence[Candidate], *, stretch: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """P(buy in scope without a coupon) and the expected in-scope spend without it.
 
     P = 1 - exp(-r/s): r the expected in-scope spend over the validity window, s the in-scope
-    spend of one visit (a Poisson count of visits)."""
+    spend of one visit (a Poisson count of visits). `stretch` scales the window: a campaign
+    whose sends were spread over days is read over a longer window than one code's validity,
+    and its control households must be expected to buy over all of it."""
     per_visit = np.array([max(c.scope_spend, 1e-6) for c in candidates])
-    window = np.array([max(c.window_spend, 0.0) for c in candidates])
+    window = np.array([max(c.window_spend, 0.0) for c in candidates]) * stretch
     return 1.0 - np.exp(-window / per_visit), window
