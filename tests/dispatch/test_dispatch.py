@@ -82,14 +82,16 @@ def make_proposal(
     )
 
 
-def proposed(url: str, *, budget: float = 500.0, n: int = 60, start: int = 0) -> int:
+def proposed(url: str, *, budget: float = 500.0, n: int = 60, start: int = 0,
+             budget_mode: BudgetMode = "service") -> int:
     engine = get_engine(url)
     ids = households(url)[start:]
     with Session(engine) as session, session.begin():
         campaign_id = create_campaign(session, request="test campaign", operator="ana")
         save_proposal(
             session,
-            make_proposal(campaign_id, recipients=ids[:n], holdout=ids[n : n + 6], budget=budget),
+            make_proposal(campaign_id, recipients=ids[:n], holdout=ids[n : n + 6], budget=budget,
+                          budget_mode=budget_mode),
             actor="ana",
         )
     return campaign_id

@@ -91,6 +91,25 @@ def test_budget_envelope_is_rechecked(fresh_db_url: str) -> None:
     assert written(fresh_db_url, campaign_id) == (0, 0, 0)
 
 
+@pytest.mark.parametrize(("mode", "refused"), [("service", False), ("export_only", True)])
+def test_worst_case_liability_binds_only_codes_redeemed_elsewhere(
+    fresh_db_url: str, mode: str, refused: bool
+) -> None:
+    """60 codes x $5 = $300 worst case against a $40 budget (3 x = $120): the service enforces
+    the budget at redemption, so only export_only codes are refused on their worst case."""
+    campaign_id = proposed(fresh_db_url, budget=40, budget_mode=mode)  # type: ignore[arg-type]
+    approve(fresh_db_url, campaign_id)
+    engine = get_engine(fresh_db_url)
+    if refused:
+        with pytest.raises(DispatchRefused) as caught:
+            dispatch(engine, campaign_id, operator="ana", policy=POLICY, today=TODAY)
+        assert "plan.liability" in caught.value.rules
+        assert written(fresh_db_url, campaign_id) == (0, 0, 0)
+    else:
+        dispatch(engine, campaign_id, operator="ana", policy=POLICY, today=TODAY)
+        assert written(fresh_db_url, campaign_id)[0] == 60
+
+
 def _require_two(url: str, campaign_id: int) -> None:
     engine = get_engine(url)
     with Session(engine) as session, session.begin():

@@ -89,11 +89,20 @@ def allocate_per_household(
                           max_discount=offer.max_discount)
     # Without a budget the cut is bounded by size alone (and the value of each coupon).
     budget = plan.budget if plan.budget is not None else float("inf")
+    # The worst-case liability rule (export_only: nothing refuses a code at checkout) bounds
+    # the number of codes exactly as the fixed-depth cut and the policy check count it.
+    per_coupon = config.worst_case_per_coupon or 0.0
+    size_cap = max_size
+    if (config.budget_mode == "export_only" and config.liability_multiple is not None
+            and plan.budget is not None and per_coupon > 0):
+        by_liability = int(np.floor(config.liability_multiple * plan.budget / per_coupon
+                                    + 1e-9))
+        size_cap = by_liability if max_size is None else min(max_size, by_liability)
     result = allocate_depths(
         [c.household_id for c in candidates], effects, campaign_id=campaign_id,
         budget=budget if np.isfinite(budget) else 1e12, economics=economics,
         exploration_share=policy.uplift.exploration_share, holdout_share=config.holdout_share,
-        budget_quantile=policy.uplift.budget_quantile, max_size=max_size,
+        budget_quantile=policy.uplift.budget_quantile, max_size=size_cap,
         learning_value=0.0 if effects.learned else PRIOR_LEARNING_VALUE,
     )
     by_id = {c.household_id: c for c in candidates}
@@ -120,7 +129,8 @@ def allocate_per_household(
             "uplift": a.uplift, "assignment_probability": a.probability,
         })
     # The offer's value is the deepest arm, so its worst case per coupon bounds every arm's.
-    per_coupon = config.worst_case_per_coupon or 0.0
+    stopped_by = ("liability" if result.stopped_by == "max_size" and size_cap != max_size
+                  else result.stopped_by)
     figures: dict[str, Any] = {
         "expected_cost": result.expected_cost,
         "expected_redemptions": float(sum(r["p_redeem"] for r in recipients)),
@@ -128,7 +138,7 @@ def allocate_per_household(
         "worst_case_liability": len(recipients) * per_coupon,
         "worst_case_per_coupon": per_coupon,
         "eligible": result.eligible,
-        "stopped_by": result.stopped_by,
+        "stopped_by": stopped_by,
         "binding": "cost_quantile" if result.stopped_by == "budget" else "",
         "budget_mode": config.budget_mode,
         "refusal_risk": result.overspend_probability if plan.budget is not None else None,
