@@ -13,7 +13,9 @@ the bench works on a COPY of it (DIR is never written). Per campaign k = 1..N, i
    values; bench-only, never seen by a model).
 4. `simulate` plays the market and imports the outcome files; the CLI refits the learner.
 
-Printed per campaign: recipients, predicted vs true incremental buyers, the stated prior's
+A proposal the policy blocks (too few households worth a coupon: plan.audience_min) is
+recorded as blocked, with no codes and no profit. Printed per campaign: recipients,
+predicted vs true incremental buyers, the stated prior's
 prediction for the same recipients and arms, and the true incremental profit (margin on
 incremental in-scope spend - expected discount paid by every redeemer - send cost).
 """
@@ -136,6 +138,13 @@ def main() -> None:
             started = time.perf_counter()
             proposal = _cli("propose", REQUESTS[k % len(REQUESTS)])
             campaign_id = int(proposal["campaign_id"])
+            if proposal["status"] != "proposed":
+                # What the product learned can leave too few households worth a coupon.
+                rows.append({"campaign_id": campaign_id, "blocked": sorted(
+                    {v["rule"] for v in proposal["violations"]}), "recipients": 0,
+                    "true_incremental_profit": 0.0,
+                    "seconds": round(time.perf_counter() - started, 1)})
+                continue
             _cli("approve", str(campaign_id), "--operator", "bench")
             figures = _campaign_figures(work, campaign_id)
             simulated = _cli("simulate", str(campaign_id), "--seed", str(args.seed + k))

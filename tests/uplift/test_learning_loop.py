@@ -129,12 +129,20 @@ def test_outcomes_teach_the_depth_response(cli_env: str, home_with_models: Path,
         "household_id,store_id,basket_id,product_id,quantity,sales_value,retail_disc,"
         "coupon_disc,coupon_match_disc,week,transaction_timestamp\n"
         f"{held},1,987654,{soup},1,40.00,0,0,0,54,{at} 12:00:00\n")
-    before = sum(rows.bought)
     imported = doc(run("import-outcomes", str(observed), "--json"))
     assert imported["transactions"] == 1
     assert imported["depth_response"]["learned"] is True
     assert imported["depth_response"]["rows"] == refit["rows"]
-    assert sum(campaign_rows(engine, scorer).bought) in (before, before + 1)
+    after = campaign_rows(engine, scorer)
+    assert after.households == rows.households
+    changed = [i for i, (b, a) in enumerate(zip(rows.bought, after.bought, strict=True)) if a != b]
+    # Only the buyer's rows move, to bought: its holdout row in the second campaign, and its
+    # row in the first campaign too when that campaign's window also covers the purchase.
+    assert all(after.households[i] == held and after.bought[i] == 1.0 for i in changed)
+    second_rows = range(len(after) - sum(after.campaigns[-1][k] for k in ("treated", "control")),
+                        len(after))
+    held_row = next(i for i in second_rows if after.households[i] == held)
+    assert after.arms[held_row].is_control and after.bought[held_row] == 1.0
     scorer.close()
 
 
