@@ -39,6 +39,7 @@ EventSink = Callable[[dict[str, str]], None]
 CREATED = datetime(2017, 12, 4, 9, 30)
 TODAY = date(2017, 12, 5)
 REQUEST = "win back lapsed coffee buyers with 15% off, budget $2,000, valid one week"
+RANGE_REQUEST = "win back lapsed coffee buyers with 10-20% off, budget $2,000, valid one week"
 ZH_REQUEST = "给三个月没买咖啡的顾客发 10% 折扣券，预算 1000 美元"
 
 EVENTS = [
@@ -68,7 +69,11 @@ def gain_curve(chosen: int, total: int = 1000, step: int = 50) -> list[dict[str,
 def make_proposal(campaign_id: int, request: str = REQUEST, *, percent: float = 15,
                   audience_size: int = 600, approvals_required: int = 1,
                   blocked: bool = False) -> Proposal:
-    """A complete proposal like the agent's, with one failing and two passing copy variants."""
+    """A complete proposal like the agent's, with one failing and two passing copy variants
+    (a range request, "10-20% off", gets depths per household; the offer states the deepest)."""
+    depths = re.search(r"(\d+)\s*[-–]\s*(\d+)\s*%", request)
+    if depths:
+        percent = float(depths[2])
     offer = Offer(kind="percent_off", value=percent, valid_days=7, categories=["COFFEE"])
     plan = CampaignPlan(
         request=request, offer=offer, audience=Audience(lapsed_days=30, categories=["COFFEE"]),
@@ -90,6 +95,9 @@ def make_proposal(campaign_id: int, request: str = REQUEST, *, percent: float = 
                      reason=f"bought COFFEE {9 - i} times in 90 days; last visit {31 + i} days ago")
         for i in range(10)
     ]
+    extra: dict[str, Any] = {}
+    if depths:  # a range request: depths per household, as the allocate step chooses them
+        extra = per_household_figures(recipients, float(depths[1]), float(depths[2]))
     violations = []
     if blocked:
         violations = [Violation(rule="offer.max_percent", message="percent off at most 30",
@@ -109,7 +117,33 @@ def make_proposal(campaign_id: int, request: str = REQUEST, *, percent: float = 
         recipients=recipients, holdout=list(range(5000, 5067)),
         gain_curve=gain_curve(audience_size if audience_size % 50 == 0 else 600),
         approvals_required=approvals_required, status="blocked" if blocked else "proposed",
+        **extra,
     )
+
+
+def per_household_figures(recipients: list[RecipientRow], lo: float,
+                          hi: float) -> dict[str, Any]:
+    """Depths lo..hi in 5-point steps across the recipients, with the incremental figures a
+    per-household allocation reports (depth mix, margin, ROI, propensity's same budget)."""
+    menu = [lo + 5 * i for i in range(int((hi - lo) // 5) + 1)]
+    for i, row in enumerate(recipients):
+        row.value = menu[i % len(menu)]
+        row.arm = f"percent_off:{row.value:g}"
+        row.uplift = round(0.09 - 0.006 * i, 4)
+        row.reason = f"P(buy in scope) {31 - i}% without, {40 - i}% with it (prior)"
+    mix = [{"kind": "percent_off", "value": value, "households": 600 // len(menu),
+            "expected_cost": round(1482.5 / len(menu), 2),
+            "expected_incremental_buyers": round(21.4 - 3 * k, 2)}
+           for k, value in enumerate(menu)]
+    return {
+        "depth_mix": mix, "expected_incremental_margin": -212.35, "incremental_roi": -0.143,
+        "propensity_comparison": {
+            "kind": "percent_off", "value": hi, "households": 512, "expected_cost": 1990.4,
+            "expected_incremental_buyers": 38.2, "expected_incremental_margin": -640.1,
+            "incremental_roi": -0.322},
+        "depth_response": {"learned": False, "source": "stated prior, not learned: curve "
+                           "shape from Thornton (2008)"},
+    }
 
 
 @dataclass

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
 from tests.tui.conftest import of_type, settle, type_and_send
-from tests.tui.fakes import REQUEST, FakeDesk, FakeStore, make_proposal
+from tests.tui.fakes import RANGE_REQUEST, REQUEST, FakeDesk, FakeStore, make_proposal
 
 AppFactory = Callable[..., CampaignApp]
 
@@ -84,6 +84,37 @@ async def test_request_to_proposal_to_dispatch(app_factory: AppFactory, desk: Fa
         assert desk.store.issued == {1: 600}
         assert "campaign 1 dispatched: 600 codes issued" in chat_text(app)
         assert screen.query_one("#approve", Button).disabled
+
+
+async def test_range_request_shows_the_depth_mix_beside_propensity(
+    app_factory: AppFactory, desk: FakeDesk
+) -> None:
+    app = app_factory(desk)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await propose(pilot, RANGE_REQUEST)
+        screen = app.screen
+        assert isinstance(screen, HomeScreen) and screen.proposal is not None
+        mix = rendered(screen.query_one("#p-depth-mix", Static))
+        lines = mix.splitlines()
+        for depth, households, buyers in (("10% off", "200", "21.40"), ("15% off", "200", "18.40"),
+                                          ("20% off", "200", "15.40")):
+            row = next(line for line in lines if line.startswith(depth))
+            assert households in row and buyers in row
+        total = next(line for line in lines if line.startswith("this proposal"))
+        assert "55.20" in total and "-$212.35" in total and "-0.14" in total
+        rival = next(line for line in lines if line.startswith("propensity, 20% off"))
+        assert "512" in rival and "38.20" in rival and "-$640.10" in rival
+        assert "depth response: stated prior, not learned" in mix
+        recipients = rendered(screen.query_one("#p-recipients", Static))
+        assert "depth" in recipients and "uplift" in recipients
+        assert "+9.0%" in recipients and "10%" in recipients
+
+    # A fixed-depth proposal has no depth mix and no per-household columns.
+    app = app_factory(FakeDesk(desk.settings))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await propose(pilot)
+        assert not app.screen.query("#p-depth-mix")
+        assert "uplift" not in rendered(app.screen.query_one("#p-recipients", Static))
 
 
 async def test_question_is_answered_in_the_chat(app_factory: AppFactory, desk: FakeDesk) -> None:

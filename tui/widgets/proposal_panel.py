@@ -12,6 +12,7 @@ from coupondesk.tui.format import status_badge, validity
 from coupondesk.tui.widgets.budget_gauge import BudgetGauge
 from coupondesk.tui.widgets.chat_log import labelled
 from coupondesk.tui.widgets.copy_variants import CopyVariants
+from coupondesk.tui.widgets.depth_mix_table import DepthMixTable
 from coupondesk.tui.widgets.gain_chart import GainChart
 from coupondesk.tui.widgets.recipients_table import RecipientsTable
 from coupondesk.tui.widgets.send_schedule_chart import SendScheduleChart
@@ -64,6 +65,9 @@ class ProposalPanel(VerticalScroll):
         with Grid(id="p-figures"):
             yield from self._figures(proposal)
         yield from self._notes(proposal)
+        if proposal.depth_mix:
+            yield Static("Depth per household: incremental effect", classes="section-title")
+            yield DepthMixTable(proposal, id="p-depth-mix")
         yield Static("Copy variants", classes="section-title")
         yield CopyVariants(proposal.copy_variants, proposal.selected_copy, id="p-copy")
         yield Static("Expected redemptions and cost by audience size", classes="section-title")

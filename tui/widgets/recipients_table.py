@@ -1,15 +1,23 @@
-"""A sample of recipients: household, acceptance probability, expected cost and the reason."""
+"""A sample of recipients: household, (its depth and uplift,) P(redeem), expected cost, why."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from coupondesk.agent.describe import money
 from coupondesk.tools.campaigns.proposal import RecipientRow
 from coupondesk.tui.format import cents
 from rich.table import Table
 from textual.widgets import Static
 
 SAMPLE_SIZE = 8
+
+
+def _depth(row: RecipientRow) -> str:
+    """ "15%" / "$2": the arm names the kind (percent_off:15, amount_off:2)."""
+    if row.value is None:
+        return "-"
+    return money(row.value) if (row.arm or "").startswith("amount_off") else f"{row.value:g}%"
 
 
 def recipients_table(rows: Sequence[RecipientRow], total: int) -> Table:
@@ -19,13 +27,21 @@ def recipients_table(rows: Sequence[RecipientRow], total: int) -> Table:
         caption=f"showing {min(len(rows), SAMPLE_SIZE)} of {total:,} recipients, best-ranked first",
         caption_justify="left", caption_style="dim",
     )
+    per_household = any(row.value is not None for row in rows)
     table.add_column("household", justify="right", no_wrap=True)
+    if per_household:  # depths chosen per household: each row's depth and what it adds
+        table.add_column("depth", justify="right", no_wrap=True)
+        table.add_column("uplift", justify="right", no_wrap=True)
     table.add_column("P(redeem)", justify="right", no_wrap=True)
     table.add_column("exp. cost", justify="right", no_wrap=True)
     table.add_column("why", ratio=1, overflow="fold")
     for row in rows[:SAMPLE_SIZE]:
+        depth = []
+        if per_household:
+            depth = [_depth(row),
+                     f"{row.uplift:+.1%}" if row.uplift is not None else "-"]
         table.add_row(
-            str(row.household_id), f"{row.p_redeem:.1%}", cents(row.expected_cost),
+            str(row.household_id), *depth, f"{row.p_redeem:.1%}", cents(row.expected_cost),
             row.reason or "-",
         )
     return table
