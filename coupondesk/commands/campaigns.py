@@ -27,6 +27,40 @@ def _print_event(event: dict[str, str]) -> None:
     click.echo(f"  {event['step']:<9} {event['message']}", err=True)
 
 
+def _depth(kind: str, value: float) -> str:
+    return f"{value:g}% off" if kind == "percent_off" else f"${value:,.2f} off"
+
+
+def _usd(value: float) -> str:
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def depth_mix_lines(doc: dict[str, Any]) -> list[str]:
+    """The per-household depth mix and its incremental figures beside propensity ranking's,
+    as the text summary shows them (nothing when the depth is fixed)."""
+    if not doc.get("depth_mix"):
+        return []
+    lines = [
+        f"  depth      {_depth(m['kind'], m['value'])}: {m['households']:,} codes, expected "
+        f"${m['expected_cost']:,.2f}, {m['expected_incremental_buyers']:.2f} incremental buyers"
+        for m in doc["depth_mix"]
+    ]
+    margin, roi = doc.get("expected_incremental_margin"), doc.get("incremental_roi")
+    if margin is not None and roi is not None:
+        lines.append(f"  increment  margin {_usd(margin)}, ROI {roi:+.2f}")
+    rival = doc.get("propensity_comparison") or {}
+    if rival:
+        lines.append(
+            f"  vs ranking propensity ranking at {_depth(rival['kind'], rival['value'])}, same "
+            f"budget: {rival['households']:,} codes, expected ${rival['expected_cost']:,.2f}, "
+            f"{rival['expected_incremental_buyers']:.2f} incremental buyers, margin "
+            f"{_usd(rival['expected_incremental_margin'])}, ROI {rival['incremental_roi']:+.2f}")
+    response = doc.get("depth_response") or {}
+    lines.append("  response   " + ("learned from the campaigns' outcomes" if response.get(
+        "learned") else "the stated prior, not learned (no campaign outcomes yet)"))
+    return lines
+
+
 def _print_proposal(proposal: Any, *, as_json: bool) -> None:
     """The proposal as one JSON document, or as a readable summary."""
     doc = proposal.to_cli_json()
@@ -45,6 +79,8 @@ def _print_proposal(proposal: Any, *, as_json: bool) -> None:
     )
     if doc.get("stopped_by_text"):
         click.echo(f"  cut        {doc['stopped_by_text']}")
+    for line in depth_mix_lines(doc):
+        click.echo(line)
     for assumption in doc["assumptions"]:
         click.echo(f"  assumes    {assumption}")
     for question in doc["questions"]:

@@ -248,3 +248,19 @@ def test_propose_refuses_a_bad_cap_or_budget_and_writes_nothing(
     assert result.stderr.startswith(f"coupondesk: {field}: ")
     assert result.stderr.count("\n") == 1
     assert doc(run("campaigns", "--json")) in ([], {"campaigns": []})
+
+
+def test_text_summary_shows_the_depth_mix_beside_propensity() -> None:
+    from coupondesk.commands.campaigns import depth_mix_lines
+    from tests.tui.fakes import RANGE_REQUEST, REQUEST, make_proposal
+
+    lines = depth_mix_lines(make_proposal(1, RANGE_REQUEST).to_cli_json())
+    assert lines[0] == ("  depth      10% off: 200 codes, expected $494.17, 21.40 incremental "
+                        "buyers")
+    assert [line.split(":")[0] for line in lines[:3]] == [
+        "  depth      10% off", "  depth      15% off", "  depth      20% off"]
+    assert lines[3] == "  increment  margin -$212.35, ROI -0.14"
+    assert lines[4].startswith("  vs ranking propensity ranking at 20% off, same budget: 512 codes")
+    assert "margin -$640.10, ROI -0.32" in lines[4]
+    assert lines[5] == "  response   the stated prior, not learned (no campaign outcomes yet)"
+    assert depth_mix_lines(make_proposal(2, REQUEST).to_cli_json()) == []
