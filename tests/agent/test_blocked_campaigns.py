@@ -8,14 +8,12 @@ that already hold a cheese coupon.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from coupondesk.cli import main
+from tests.cli_run import doc, run
 
 REQUEST = "15% off cheese for households active in the last 30 days, budget $500, valid 7 days"
 
@@ -26,15 +24,6 @@ def cli_env(home_with_models: Path, fresh_db_url: str, monkeypatch: pytest.Monke
     monkeypatch.setenv("COUPONDESK_TODAY", "2018-01-02")
     monkeypatch.setenv("COUPONDESK_OPERATOR", "ana")
     return fresh_db_url
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def doc(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def one_error_line(result: Result) -> str:

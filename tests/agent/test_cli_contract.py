@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from coupondesk.cli import main
+from tests.cli_run import doc, run
 
 REQUEST = (
     "Give 10% off soup to households that haven't shopped in 20 days, budget $300, valid 7 days"
@@ -22,15 +21,6 @@ def cli_env(home_with_models: Path, fresh_db_url: str, monkeypatch: pytest.Monke
     monkeypatch.setenv("COUPONDESK_TODAY", "2018-01-02")
     monkeypatch.setenv("COUPONDESK_OPERATOR", "ana")
     return fresh_db_url
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def doc(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_plan_has_the_contract_keys(cli_env: str) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from coupondesk.tools.db.schema import Holdout, IssuedCoupon, Product, Redemption
 from coupondesk.tools.db.session import get_engine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coupondesk.cli import main
+from tests.cli_run import doc, run
 
 REQUEST = (
     "Give 10% off soup to households that haven't shopped in 20 days, budget $300, valid 7 days"
@@ -25,15 +22,6 @@ READOUT_KEYS = {
     "budget_used", "refusals", "treated", "control", "lift", "incremental_margin",
     "incremental_roi", "conclusive", "minimum_detectable_lift",
 }
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def doc(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 from coupondesk.models.uplift.prior import THORNTON_SHAPE
 from coupondesk.tools.db.schema import Campaign, Holdout, Product
 from coupondesk.tools.db.session import get_engine
@@ -29,22 +28,13 @@ from coupondesk.tools.scoring.serving_scorer import ModelScorer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coupondesk.cli import main
+from tests.cli_run import doc, run
 
 REQUESTS = (
     "Give 10-25% off soup to households that haven't shopped in 20 days, budget $300, "
     "valid 7 days",
     "10 to 25% off soup for soup buyers, budget $400, valid 7 days",
 )
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def doc(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture
