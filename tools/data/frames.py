@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from coupondesk.models.frames import RetailFrames
+from coupondesk.models.frames import HouseholdSample, RetailFrames, sample_households
 from sqlalchemy import Connection, Engine, bindparam, text
 
 # target table -> (completejourney name, SELECT list in completejourney column order)
@@ -208,3 +208,10 @@ class HouseholdFrames:
             last, format="ISO8601")
         return when.normalize() + pd.Timedelta(days=1)
 
+
+def training_frames(engine: Engine, *, limit: int, seed: int
+                    ) -> tuple[RetailFrames, HouseholdSample]:
+    """The history of a seeded sample of at most `limit` households (all when fewer), read
+    without ever loading the other households' rows; the sample goes in the model card."""
+    sample = sample_households(household_ids(engine), limit, seed)
+    return load_frames(engine, households=sample.households), sample
