@@ -116,7 +116,8 @@ class CampaignDesk:
     @cached_property
     def scorer(self) -> CandidateScorer:
         """The injected scorer, or the desk's one ModelScorer (models load on first use)."""
-        return self._scorer or ModelScorer(self.settings.models_dir, self.engine)
+        return self._scorer or ModelScorer(self.settings.models_dir, self.engine,
+                                           chunk_households=self.settings.models.chunk_households)
 
     def close(self) -> None:
         """Release what the desk owns: the scorer's models and the engine's connections."""

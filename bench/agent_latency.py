@@ -54,7 +54,7 @@ def main() -> None:
     started = time.perf_counter()
     desk.scorer.warm(desk.today)  # type: ignore[attr-defined]
     warm_seconds = time.perf_counter() - started
-    print(f"scoring models + household state for {desk.today}: {warm_seconds:.1f} s")
+    print(f"scoring models for {desk.today}: {warm_seconds:.1f} s")
     baseline = CampaignDesk(settings, llm=FakeChatModel(), scorer=desk.scorer, today=desk.today)
 
     print(f"\n{'request':<46}{'run':<8}{'total':>7}" + "".join(f"{s:>9}" for s in STEPS))

@@ -57,7 +57,7 @@ def bench(models_dir: Path, frames: RetailFrames, n_offers: int) -> dict[str, fl
     for kind in ("transformer", "lightgbm"):
         started = time.perf_counter()
         scorer = Scorer(models_dir, lambda: frames, acceptance_model=f"acceptance-{kind}")
-        scorer.warm(households)
+        scorer.warm()
         scorer.probabilities(households, offers[0])  # first call builds per-model caches
         warm = time.perf_counter() - started
         started = time.perf_counter()

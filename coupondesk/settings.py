@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from coupondesk.tools.data.limits import CHUNK_HOUSEHOLDS, TRAIN_HOUSEHOLDS
 from coupondesk.tools.errors import ConfigError
 from coupondesk.tools.llm.factory import LLMOptions
 from coupondesk.tools.policy.rules import DEFAULT_POLICY_PATH, Policy, load_policy
@@ -92,10 +93,17 @@ class LLMSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    """Where the trained scoring models are kept."""
+    """Where the trained scoring models are kept, and how many households scoring and training
+    hold at once."""
 
     dir: Path | None = None
     """Trained models, loaded by name; default `$COUPONDESK_HOME/models`."""
+    chunk_households: int = Field(default=CHUNK_HOUSEHOLDS, ge=1)
+    """Households the scorer reads from the database and featurises at a time: memory is
+    bounded by one chunk's history, and the scores are the same for any chunk size."""
+    train_households: int = Field(default=TRAIN_HOUSEHOLDS, ge=1)
+    """Households `coupondesk train` learns from: a seeded random sample (seed = the first
+    training seed), all of them when the data has fewer; stated in the model card."""
 
 
 class GuardrailSettings(BaseModel):
@@ -133,6 +141,8 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "llm_max_retries": ("llm", "max_retries"),
     "llm_local_engine": ("llm", "local_engine"),
     "models_dir": ("models", "dir"),
+    "chunk_households": ("models", "chunk_households"),
+    "train_households": ("models", "train_households"),
     "policy": ("guardrails", "policy"),
     "two_operator_threshold": ("guardrails", "two_operator_threshold"),
     "copy_variants": ("copywriter", "variants"),

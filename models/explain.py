@@ -5,8 +5,8 @@ hand-weighted rules, so they are computed from the model that produced the score
 - logistic: coefficient x standardised feature (exactly the terms of its logit);
 - LightGBM: SHAP values from the booster (`pred_contrib=True`), also on the logit scale;
 - transformer: occlusion per group: the logit minus the logit with that group's tabular
-  features set to their median over the day's households (and, for the basket-sequence
-  group, the household vector replaced by the mean vector).
+  features set to their median over the households scored together (the audience; and, for
+  the basket-sequence group, the household vector replaced by their mean vector).
 Contributions are summed over the features of a group, so they read as "coupon history
 +0.8, buying the offer's scope +0.4" on the logit scale (before calibration).
 """
@@ -74,6 +74,25 @@ def acceptance_contributions(
     model: AcceptanceModel, context: ScoringContext, scope: OfferScope, features: pd.DataFrame
 ) -> Contributions:
     """Contributions of each feature group to every context household's logit."""
+    from coupondesk.models.features import category_weights
+
+    vectors = context.household_vectors(model.name, model.model) if model.kind not in (
+        "logistic", "lightgbm") else None
+    return row_contributions(model, features, vectors, category_weights(context.history, scope))
+
+
+@torch.no_grad()
+def row_contributions(
+    model: AcceptanceModel, features: pd.DataFrame, vectors: torch.Tensor | None,
+    weights: np.ndarray,
+) -> Contributions:
+    """Contributions of each feature group to the logit of each row (`features`, with the
+    rows' household vectors and the offer's category weights for the transformer).
+
+    Logistic and LightGBM terms are each row's own; the transformer's occlusion reference
+    (median features, mean household vector) is taken over the rows given, so a caller that
+    scores an audience in chunks passes the whole audience's rows here.
+    """
     names = list(model.feature_names)
     table = features[names]
     if model.kind == "logistic":
@@ -87,19 +106,15 @@ def acceptance_contributions(
         shap = np.asarray(booster.predict(features[order].to_numpy(np.float32),
                                           pred_contrib=True, num_threads=2), dtype=np.float64)
         return _grouped(order, shap[:, :-1], "pred_contrib")
-    return _occlusion(model, context, scope, table)
+    assert vectors is not None, "the transformer needs the household vectors"
+    return _occlusion(model, vectors, table, weights)
 
 
 def _occlusion(
-    model: AcceptanceModel, context: ScoringContext, scope: OfferScope, table: pd.DataFrame
+    model: AcceptanceModel, vectors: torch.Tensor, table: pd.DataFrame, category: np.ndarray
 ) -> Contributions:
-    from coupondesk.models.features import category_weights
-
     head = model.model
-    vectors = context.household_vectors(model.name, head)
-    weights = torch.from_numpy(
-        np.r_[0.0, category_weights(context.history, scope)].astype(np.float32)
-    ).expand(len(table), -1)
+    weights = torch.from_numpy(np.r_[0.0, category].astype(np.float32)).expand(len(table), -1)
     tab = torch.from_numpy(table.to_numpy(np.float32))
     full = head.head(vectors, tab, weights)
     medians = torch.nanmedian(tab, dim=0).values

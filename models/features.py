@@ -374,7 +374,7 @@ class PurchaseMatrices:
         ones = np.ones(len(rows))
         order = np.lexsort((lines["t"].to_numpy()[known], cols, rows))
         key = rows[order] * shape[1] + cols[order]
-        keep_last = np.r_[key[1:] != key[:-1], True]
+        keep_last = np.r_[key[1:] != key[:-1], True][: len(key)]  # none without lines
         last_t = sparse.csr_matrix(
             (lines["t"].to_numpy()[known][order][keep_last] + 1.0,
              (rows[order][keep_last], cols[order][keep_last])), shape=shape,

@@ -89,3 +89,33 @@ class RetailFrames:
     def default_as_of(self) -> pd.Timestamp:
         """Midnight after the last transaction: every recorded purchase is strictly before it."""
         return self.last_transaction.normalize() + pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class HouseholdSample:
+    """Which households a training run learned from: a seeded sample of `of` households."""
+
+    households: tuple[int, ...]
+    """The sampled household ids, sorted."""
+    of: int
+    """How many households the data has."""
+    seed: int
+
+    def to_json(self) -> dict[str, int]:
+        """The model card's `training_households` entry."""
+        return {"sampled": len(self.households), "of": self.of, "seed": self.seed}
+
+
+def sample_households(households: Sequence[int], limit: int, seed: int) -> HouseholdSample:
+    """At most `limit` of `households`, drawn without replacement with `seed` (all of them
+    when there are no more than `limit`), so training time and memory stay bounded on a large
+    retailer while the same data, limit and seed always give the same sample."""
+    import numpy as np
+
+    if limit < 1:
+        raise ValueError(f"training households must be at least 1, not {limit}")
+    every = np.unique(np.asarray(list(households), dtype=np.int64))
+    if len(every) <= limit:
+        return HouseholdSample(tuple(int(h) for h in every), len(every), seed)
+    picked = np.random.default_rng(seed).choice(every, size=limit, replace=False)
+    return HouseholdSample(tuple(int(h) for h in np.sort(picked)), len(every), seed)

@@ -15,7 +15,7 @@ import torch
 from coupondesk.models import registry
 from coupondesk.models.config import TrainConfig
 from coupondesk.models.evaluate import evaluate_acceptance, evaluate_behaviour
-from coupondesk.models.frames import RetailFrames
+from coupondesk.models.frames import HouseholdSample, RetailFrames
 from coupondesk.models.history import History, timestamp_days
 from coupondesk.models.sequences import BasketTable
 from coupondesk.models.tasks import (
@@ -31,15 +31,23 @@ from coupondesk.models.train import Progress, no_progress, pretrain_encoder, set
 
 def train_all(
     frames: RetailFrames, models_dir: Path, *, config: TrainConfig | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, sample: HouseholdSample | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and save every model; returns the model card (also written to disk)."""
+    """Train, evaluate and save every model; returns the model card (also written to disk).
+
+    `sample` (models.frames.sample_households) restricts training to those households and is
+    stated in the card as `training_households`; without it every household in `frames` is
+    used (and the card says so, with seed null).
+    """
+    if sample is not None:
+        frames = frames.for_households(sample.households)
     return run_training(frames, Path(models_dir), config=config or TrainConfig(),
-                        progress=progress or no_progress)
+                        progress=progress or no_progress, sample=sample)
 
 
 def run_training(
-    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress
+    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress,
+    sample: HouseholdSample | None = None,
 ) -> dict[str, Any]:
     """Everything `train_all` promises, with the denormal flag set for the run.
 
@@ -49,13 +57,15 @@ def run_training(
     """
     torch.set_flush_denormal(True)
     try:
-        return _train_and_evaluate(frames, models_dir, config=config, progress=progress)
+        return _train_and_evaluate(frames, models_dir, config=config, progress=progress,
+                                   sample=sample)
     finally:
         torch.set_flush_denormal(False)
 
 
 def _train_and_evaluate(
-    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress
+    frames: RetailFrames, models_dir: Path, *, config: TrainConfig, progress: Progress,
+    sample: HouseholdSample | None,
 ) -> dict[str, Any]:
     set_threads(config.threads)
     started = time.perf_counter()
@@ -99,6 +109,10 @@ def _train_and_evaluate(
         pretrain=pretrain_stats, timings=timings,
     )
     card["timing"] = timing.card
+    n_households = int(frames.transactions["household_id"].nunique())
+    card["training_households"] = (
+        sample.to_json() if sample is not None
+        else {"sampled": n_households, "of": n_households, "seed": None})
     registry.save_run(models_dir, card=card, acceptance=acceptance, behaviour=behaviour,
                       timing=timing.model)
     progress("save", 1, 1)

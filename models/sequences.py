@@ -64,7 +64,9 @@ class BasketTable:
         t = baskets["t"].to_numpy()
         hh = baskets["household_id"].to_numpy()
         gap = np.diff(t, prepend=np.nan)
-        gap[np.r_[True, hh[1:] != hh[:-1]]] = np.nan
+        # First basket of each household (none when a chunk of households has no history).
+        first = np.r_[True, hh[1:] != hh[:-1]] if len(hh) else np.zeros(0, dtype=bool)
+        gap[first] = np.nan
         dow = np.floor(t) % 7
         numeric = np.stack(
             [
@@ -79,7 +81,7 @@ class BasketTable:
             ],
             axis=1,
         ).astype(np.float32)
-        boundaries = np.flatnonzero(np.r_[True, hh[1:] != hh[:-1], True])
+        boundaries = np.flatnonzero(np.r_[first, True])
         starts = {int(hh[s]): int(s) for s in boundaries[:-1]}
         ends = {int(hh[s]): int(e) for s, e in zip(boundaries[:-1], boundaries[1:], strict=True)}
         return cls(tokens, numeric, t, starts, ends, len(history.categories))
@@ -118,6 +120,10 @@ def build_sequences(
         found = table.rows_before(int(household), float(cutoff), max_len)
         rows[i, : len(found)] = found
     present = rows >= 0
+    if not len(table.t):  # no household here has a basket (a chunk without history)
+        return SequenceBatch(np.zeros((n, max_len, MAX_BASKET_CATEGORIES), dtype=np.int64),
+                             np.zeros((n, max_len, N_NUMERIC), dtype=np.float32),
+                             present.astype(np.int64), rows)
     safe = np.where(present, rows, 0)
     tokens = np.where(present[..., None], table.category_tokens[safe], 0)
     age = np.log1p(np.clip(np.asarray(cutoffs, dtype=np.float64)[:, None] - table.t[safe], 0, None))

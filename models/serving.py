@@ -112,14 +112,23 @@ class AcceptanceModel:
         if features is None:
             features = pair_features(context.history, context.households, scope,
                                      context.household_table, context.matrices)
+        vectors = (context.household_vectors(self.name, self.model)
+                   if self.kind == "transformer" else None)
+        return self.predict_rows(features, vectors, category_weights(context.history, scope))
+
+    @torch.no_grad()
+    def predict_rows(self, features: pd.DataFrame, vectors: torch.Tensor | None,
+                     weights: np.ndarray) -> np.ndarray:
+        """Calibrated P(redeem) of rows given their features (and, for the transformer, their
+        household vectors and the offer's category weights), from any number of days' or
+        chunks' households: nothing here depends on which other rows are present."""
         features = features[self.feature_names]
         if self.kind == "transformer":
             model: AcceptanceTransformer = self.model
-            vectors = context.household_vectors(self.name, model)
-            weights = torch.from_numpy(
-                np.r_[0.0, category_weights(context.history, scope)].astype(np.float32))
-            tab = torch.from_numpy(features.to_numpy(np.float32))
-            logits = model.head(vectors, tab, weights.expand(len(tab), -1))
+            assert vectors is not None, "the transformer needs the household vectors"
+            tab = torch.from_numpy(features.to_numpy(np.float32, copy=True))
+            cat = torch.from_numpy(np.r_[0.0, weights].astype(np.float32))
+            logits = model.head(vectors, tab, cat.expand(len(tab), -1))
             raw = torch.sigmoid(logits).numpy().astype(np.float64)
         elif self.kind == "lightgbm":
             raw = predict_lightgbm(self.model, features)
@@ -141,10 +150,19 @@ class BehaviourModel:
     @torch.no_grad()
     def predict(self, context: ScoringContext) -> dict[str, np.ndarray]:
         """Calibrated purchase probabilities, spend (dollars) and next-visit days per household."""
-        features = context.behaviour_table[self.feature_names]
+        vectors = (context.household_vectors(self.name, self.model)
+                   if self.kind == "transformer" else None)
+        return self.predict_rows(context.behaviour_table, vectors)
+
+    @torch.no_grad()
+    def predict_rows(self, features: pd.DataFrame, vectors: torch.Tensor | None
+                     ) -> dict[str, np.ndarray]:
+        """The same outputs for rows given their behaviour features (and household vectors
+        for the transformer); each row's outputs depend on that row only."""
+        features = features[self.feature_names]
         if self.kind == "transformer":
             model: BehaviourTransformer = self.model
-            vectors = context.household_vectors(self.name, model)
+            assert vectors is not None, "the transformer needs the household vectors"
             raw = model.head(vectors, torch.from_numpy(features.to_numpy(np.float32)))
             out = behaviour_outputs(raw.numpy().astype(np.float64))
         else:

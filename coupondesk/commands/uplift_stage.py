@@ -27,7 +27,8 @@ def refit_depth_response(settings: Settings, engine: Any, *, quiet: bool = False
             click.echo("depth response not refitted: no trained models (run `coupondesk train`)",
                        err=True)
         return None
-    scorer = ModelScorer(settings.models_dir, engine)
+    scorer = ModelScorer(settings.models_dir, engine,
+                         chunk_households=settings.models.chunk_households)
     try:
         result = train_uplift(engine, scorer, settings.models_dir)
     finally:

@@ -23,7 +23,7 @@ def _setup(trained: tuple[Path, dict[str, Any], float], frames: RetailFrames, na
            ) -> tuple[Any, Any, Any, pd.DataFrame]:
     models_dir, _, _ = trained
     scorer = Scorer(models_dir, lambda: frames, acceptance_model=name)
-    state = scorer._day([])
+    state = scorer._state_for(np.unique(frames.transactions["household_id"].to_numpy()))
     scope = state.scope(OFFER)
     context = state.context
     features = pair_features(context.history, context.households, scope,

@@ -113,7 +113,7 @@ def test_next_visit_follows_each_households_rhythm(
     households = sorted(int(h) for h in small_frames.transactions["household_id"].unique())
     scores = scorer.score(households, _offer())
     predicted = np.array([s.next_visit_days for s in scores])
-    context = scorer._day(households).context
+    context = scorer._state_for(np.asarray(households)).context
     table = context.household_table.loc[households]
     gap = table["gap_median"].to_numpy()
     recent = table["recency"].to_numpy() <= 7

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from coupondesk.models.frames import RetailFrames
-from sqlalchemy import Engine, bindparam, text
+from coupondesk.models.frames import HouseholdSample, RetailFrames, sample_households
+from sqlalchemy import Connection, Engine, bindparam, text
 
 # target table -> (completejourney name, SELECT list in completejourney column order)
 _QUERIES: dict[str, tuple[str, str]] = {
@@ -73,36 +73,145 @@ def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+IN_BATCH = 900
+"""Household ids per `IN (...)` list: SQLite allows 999 bound parameters per statement (older
+builds; 32,766 in newer ones), so longer lists are read in batches and concatenated."""
+
+READ_ROWS = 100_000
+"""Rows fetched and typed at a time: the driver's Python row objects (several times the size
+of the typed columns) never exist for more than this many rows at once."""
+
+CATALOG_TABLES = ("products", "retail_campaigns", "retail_coupons")
+"""Tables not keyed by household (small): read once per loader, whole."""
+
+
+def _read(connection: Connection, table: str, households: Sequence[int] | None,
+          before: datetime | None) -> pd.DataFrame:
+    """One table (completejourney columns and dtypes), for the households given (or all)."""
+    name, columns = _QUERIES[table]
+    sql = f"SELECT {columns} FROM {table}"
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    if households is not None and table in _HOUSEHOLD_KEYED:
+        clauses.append("household_id IN :households")
+        params["households"] = [int(h) for h in households]
+    if before is not None and table == "transactions":
+        clauses.append("transaction_timestamp < :before")
+        params["before"] = before
+    if before is not None and table == "coupon_redemptions":
+        clauses.append("redemption_date < :before_date")
+        params["before_date"] = before.date()
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    statement = text(sql)
+    if "households" in params:
+        statement = statement.bindparams(bindparam("households", expanding=True))
+    parts = [_coerce(part) for part in pd.read_sql(statement, connection, params=params,
+                                                   chunksize=READ_ROWS)]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:  # no chunk at all: an empty frame with the columns, typed
+        return _coerce(pd.DataFrame(columns=[c.strip() for c in columns.split(",")]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _read_batched(connection: Connection, table: str, households: Sequence[int] | None,
+                  before: datetime | None, batch: int) -> pd.DataFrame:
+    """`_read` with the household list cut into IN lists of at most `batch` ids."""
+    if households is None or table not in _HOUSEHOLD_KEYED:
+        return _read(connection, table, None, before)
+    ids = sorted({int(h) for h in households})
+    if len(ids) <= batch:
+        return _read(connection, table, ids, before)
+    parts = [_read(connection, table, ids[i:i + batch], before)
+             for i in range(0, len(ids), batch)]
+    return pd.concat(parts, ignore_index=True)
+
+
 def load_frames(
     engine: Engine,
     *,
     households: Sequence[int] | None = None,
     before: datetime | None = None,
+    in_batch: int = IN_BATCH,
 ) -> RetailFrames:
     """The retailer history, optionally for some households and only rows before `before`.
 
-    `before` lets a caller that plans "as of" a date never see later rows at all.
+    `before` lets a caller that plans "as of" a date never see later rows at all. Any number
+    of households may be asked for: the IN lists are cut at `in_batch` ids (SQLite's bound
+    parameter limit) and the parts concatenated.
     """
     frames: dict[str, pd.DataFrame] = {}
     with engine.connect() as connection:
-        for table, (name, columns) in _QUERIES.items():
-            sql = f"SELECT {columns} FROM {table}"
-            clauses: list[str] = []
-            params: dict[str, object] = {}
-            if households is not None and table in _HOUSEHOLD_KEYED:
-                clauses.append("household_id IN :households")
-                params["households"] = [int(h) for h in households]
-            if before is not None and table == "transactions":
-                clauses.append("transaction_timestamp < :before")
-                params["before"] = before
-            if before is not None and table == "coupon_redemptions":
-                clauses.append("redemption_date < :before_date")
-                params["before_date"] = before.date()
-            if clauses:
-                sql += " WHERE " + " AND ".join(clauses)
-            statement = text(sql)
-            if "households" in params:
-                statement = statement.bindparams(bindparam("households", expanding=True))
-            frame = pd.read_sql(statement, connection, params=params)
-            frames[name] = _coerce(frame)
+        for table, (name, _columns) in _QUERIES.items():
+            frames[name] = _read_batched(connection, table, households, before, in_batch)
     return RetailFrames(**frames)
+
+
+def household_ids(engine: Engine, *, before: datetime | None = None) -> list[int]:
+    """Every household with a transaction (before `before`), sorted."""
+    sql = "SELECT DISTINCT household_id FROM transactions"
+    params: dict[str, object] = {}
+    if before is not None:
+        sql += " WHERE transaction_timestamp < :before"
+        params["before"] = before
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql + " ORDER BY household_id"), params).scalars().all()
+    return [int(h) for h in rows]
+
+
+class HouseholdFrames:
+    """The history of chosen households only, read from the database on demand.
+
+    The scorer reads an audience chunk by chunk through `load(households)`, so a process never
+    holds more than one chunk's transactions; the catalog and campaign tables (products,
+    campaign descriptions, coupons: small, shared by every household) are read once and reused.
+    """
+
+    def __init__(self, engine: Engine, *, before: datetime | None = None,
+                 in_batch: int = IN_BATCH) -> None:
+        self._engine = engine
+        self._before = before
+        self._in_batch = in_batch
+        self._catalog: dict[str, pd.DataFrame] | None = None
+
+    def catalog(self) -> dict[str, pd.DataFrame]:
+        """products, campaign_descriptions and coupons, read on first use."""
+        if self._catalog is None:
+            with self._engine.connect() as connection:
+                self._catalog = {_QUERIES[t][0]: _read(connection, t, None, self._before)
+                                 for t in CATALOG_TABLES}
+        return self._catalog
+
+    def load(self, households: Sequence[int]) -> RetailFrames:
+        """The household-keyed tables of these households, with the shared catalog tables."""
+        frames = dict(self.catalog())
+        with self._engine.connect() as connection:
+            for table in _QUERIES:
+                if table not in CATALOG_TABLES:
+                    frames[_QUERIES[table][0]] = _read_batched(
+                        connection, table, households, self._before, self._in_batch)
+        return RetailFrames(**frames)
+
+    def default_as_of(self) -> pd.Timestamp:
+        """Midnight after the last transaction (before `before`) of any household."""
+        sql = "SELECT MAX(transaction_timestamp) FROM transactions"
+        params: dict[str, object] = {}
+        if self._before is not None:
+            sql += " WHERE transaction_timestamp < :before"
+            params["before"] = self._before
+        with self._engine.connect() as connection:
+            last = connection.execute(text(sql), params).scalar()
+        if last is None:
+            raise ValueError("the database has no transactions")
+        when = pd.Timestamp(last) if not isinstance(last, str) else pd.to_datetime(
+            last, format="ISO8601")
+        return when.normalize() + pd.Timedelta(days=1)
+
+
+def training_frames(engine: Engine, *, limit: int, seed: int
+                    ) -> tuple[RetailFrames, HouseholdSample]:
+    """The history of a seeded sample of at most `limit` households (all when fewer), read
+    without ever loading the other households' rows; the sample goes in the model card."""
+    sample = sample_households(household_ids(engine), limit, seed)
+    return load_frames(engine, households=sample.households), sample

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coupondesk.tools.data.ingest import IngestReport, ingest_completejourney
+from coupondesk.tools.data.limits import TRAIN_HOUSEHOLDS
 from coupondesk.tools.db.migrate import upgrade
 from coupondesk.tools.db.session import check_reachable, get_engine
 
@@ -43,8 +44,10 @@ def run_setup(
     *,
     train: bool = True,
     force_train: bool = False,
+    train_households: int = TRAIN_HOUSEHOLDS,
 ) -> SetupReport:
-    """Bring the database to head, load the default dataset, train missing models."""
+    """Bring the database to head, load the default dataset, train missing models (on a
+    seeded sample of at most `train_households` households)."""
     report_progress: Progress = progress or (lambda _s, _d, _t: None)
     models_dir.mkdir(parents=True, exist_ok=True)
     engine = get_engine(database_url)
@@ -71,12 +74,14 @@ def run_setup(
     started = time.perf_counter()
     from coupondesk.models.config import TrainConfig
     from coupondesk.models.pipeline import train_all
-    from coupondesk.tools.data.frames import load_frames
+    from coupondesk.tools.data.frames import training_frames
 
+    config = TrainConfig()
     report_progress("reading history for training", 0, 1)
-    frames = load_frames(engine)
+    frames, sample = training_frames(engine, limit=train_households, seed=config.seeds[0])
     report_progress("reading history for training", 1, 1)
-    card = train_all(frames, models_dir, config=TrainConfig(), progress=report_progress)
+    card = train_all(frames, models_dir, config=config, progress=report_progress,
+                     sample=sample)
     report.trained = [
         f"acceptance ({card['acceptance']['serving']})",
         f"behaviour ({card['behavior']['serving']})",

@@ -1,9 +1,15 @@
 """Score households for an offer: acceptance probability, expected spend, timing, and why.
 
-The serving models (named in the model card under `models_dir`) are loaded once per Scorer,
-and the households' state on the scoring day (features, purchase matrices, transformer
-household vectors, behaviour predictions) is computed once and cached, so each further offer
-costs only its overlap features and one small head pass, in batches over all households.
+The serving models (named in the model card under `models_dir`) are loaded once per Scorer.
+An audience is scored in household chunks (`chunk_households`, default 5000): each chunk's
+history alone is read from the database (HouseholdFrames) and turned into per-household rows
+(features, purchase overlaps, transformer household vectors), so memory is bounded by one
+chunk's history, never the whole retailer's. Everything that compares households with each
+other (the average P(redeem) a reason is measured against, which feature groups vary, the
+occlusion medians of the transformer's reasons, the typical spend per visit of a household
+that never bought the scope) is computed over the joined audience's rows afterwards, and
+every model output is computed on the joined rows too, so the scores are exactly the same
+whatever the chunk size.
 
 How an offer the models never saw is scored: from its description. Its departments/categories
 become the set of catalog products it covers (all products when storewide), exactly as a
@@ -28,17 +34,48 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from coupondesk.models.frames import RetailFrames
 from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.data.limits import CHUNK_HOUSEHOLDS
 from coupondesk.tools.errors import BadInputError, NotReadyError
 
 FramesLoader = Callable[[], RetailFrames]
-"""Returns the retailer history (coupondesk.tools.data.frames.load_frames on the database, or
-test frames)."""
+"""Returns a retailer history already in memory (tests, the bench, the package data)."""
+
+
+class HistorySource(Protocol):
+    """Where the scorer reads households' history: only the households asked for."""
+
+    def load(self, households: Sequence[int]) -> RetailFrames:
+        """The household-keyed tables of these households, with the catalog tables."""
+        ...
+
+    def default_as_of(self) -> pd.Timestamp:
+        """Midnight after the last transaction of any household (the default scoring day)."""
+        ...
+
+
+class FramesInMemory:
+    """A HistorySource over frames already in memory, loaded on first use."""
+
+    def __init__(self, loader: FramesLoader) -> None:
+        self._loader = loader
+        self._frames: RetailFrames | None = None
+
+    def _all(self) -> RetailFrames:
+        if self._frames is None:
+            self._frames = self._loader()
+        return self._frames
+
+    def load(self, households: Sequence[int]) -> RetailFrames:
+        return self._all().for_households(households)
+
+    def default_as_of(self) -> pd.Timestamp:
+        return self._all().default_as_of
 
 
 @dataclass(frozen=True)
@@ -82,19 +119,22 @@ def _clip_duration(days: float, trained: tuple[float, float]) -> float:
 
 
 class Scorer:
-    """Loads the serving models once and scores (households, offer) pairs in batches."""
+    """Loads the serving models once and scores (households, offer) pairs, chunk by chunk."""
 
     def __init__(
         self,
         models_dir: Path,
-        frames_loader: FramesLoader,
+        history: HistorySource | FramesLoader,
         *,
         as_of: date | datetime | None = None,
         acceptance_model: str | None = None,
         behaviour_model: str | None = None,
+        chunk_households: int = CHUNK_HOUSEHOLDS,
     ) -> None:
         from coupondesk.models import registry
 
+        if chunk_households < 1:
+            raise BadInputError(f"chunk_households must be at least 1, not {chunk_households}")
         self.models_dir = Path(models_dir)
         card = registry.read_card(self.models_dir)
         if card is None:
@@ -121,33 +161,47 @@ class Scorer:
         self.trained_duration = (float(trained[0]), float(trained[1]))
         self.timing = _load_timing(self.models_dir)
         """The send-timing hazard model, or None when `coupondesk train` has not made one."""
-        self._frames_loader = frames_loader
-        self._as_of = as_of
-        self._state: _DayState | None = None
-        self._lock = threading.Lock()
+        self._source: HistorySource = (history if hasattr(history, "load")
+                                       else FramesInMemory(history))  # type: ignore[arg-type]
+        self.chunk_households = int(chunk_households)
+        self._as_of_given = as_of
+        self._as_of: pd.Timestamp | None = None
+        self._last: tuple[tuple[int, ...], _DayState] | None = None
+        """The last chunk's state (one chunk at most is kept: the next call on the same
+        households, e.g. the send schedule after the scores, does not read it again)."""
+        self._lock = threading.RLock()
 
-    # -- state of the scoring day ---------------------------------------------------------
-
-    def _day(self, households: Sequence[int]) -> _DayState:
-        with self._lock:
-            wanted = np.unique(np.asarray(list(households), dtype=np.int64))
-            if self._state is None:
-                self._state = _DayState.build(self._frames_loader(), self._as_of, wanted, self)
-            elif not np.isin(wanted, self._state.context.households).all():
-                self._state = _DayState.build(self._state.frames, self._as_of,
-                                              np.union1d(wanted, self._state.context.households),
-                                              self)
-            return self._state
-
-    def warm(self, households: Sequence[int] | None = None) -> None:
-        """Build the day's state now (load frames, features, household vectors)."""
-        state = self._day(households or [])
-        state.behaviour_predictions()
+    # -- state of the scoring day, one chunk at a time -----------------------------------
 
     @property
     def as_of(self) -> pd.Timestamp:
         """The scoring day (midnight; only history strictly before it is used)."""
-        return self._day([]).as_of
+        with self._lock:
+            if self._as_of is None:
+                self._as_of = (self._source.default_as_of() if self._as_of_given is None
+                               else pd.Timestamp(self._as_of_given).normalize())
+            return self._as_of
+
+    def chunks(self, households: Sequence[int]) -> list[np.ndarray]:
+        """The distinct households, sorted, cut into chunks of `chunk_households`."""
+        wanted = np.unique(np.asarray(list(households), dtype=np.int64))
+        n = self.chunk_households
+        return [wanted[i:i + n] for i in range(0, len(wanted), n)]
+
+    def _state_for(self, chunk: np.ndarray) -> _DayState:
+        """The day state of exactly these households (read from the history source)."""
+        key = tuple(int(h) for h in chunk)
+        with self._lock:
+            if self._last is not None and self._last[0] == key:
+                return self._last[1]
+            self._last = None  # free the previous chunk before reading the next one
+            state = _DayState.build(self._source.load(list(key)), self.as_of, chunk, self)
+            self._last = (key, state)
+            return state
+
+    def warm(self) -> None:
+        """Nothing beyond the models, which the constructor loaded: no history is kept
+        between calls (each audience is read chunk by chunk when it is scored)."""
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -158,40 +212,90 @@ class Scorer:
     def score_offers(self, households: Sequence[int], offers: Sequence[Offer]) -> list[list[Score]]:
         """Scores of every household for each offer (one list per offer)."""
         hh = [int(h) for h in households]
-        state = self._day(hh)
-        rows = state.context.households.searchsorted(np.asarray(hh, dtype=np.int64))
-        behaviour = state.behaviour_predictions()
-        return [self._score_offer(state, rows, hh, offer, behaviour) for offer in offers]
+        with self._lock:
+            audience = self._audience(hh, offers)
+        if audience is None:
+            return [[] for _ in offers]
+        rows = audience.households.searchsorted(np.asarray(hh, dtype=np.int64))
+        behaviour = self.behaviour.predict_rows(audience.behaviour_features,
+                                                audience.behaviour_vectors)
+        return [self._score_offer(audience, j, rows, hh, offer, behaviour)
+                for j, offer in enumerate(offers)]
 
     def probabilities(self, households: Sequence[int], offer: Offer) -> np.ndarray:
         """Only the calibrated acceptance probabilities (the fast path the bench measures)."""
         hh = np.asarray(list(households), dtype=np.int64)
-        state = self._day([int(h) for h in hh])
-        scope = state.scope(offer)
-        p = self.acceptance.predict(state.context, scope)
-        return p[state.context.households.searchsorted(hh)]
+        with self._lock:
+            audience = self._audience([int(h) for h in hh], [offer], behaviour=False)
+        if audience is None:
+            return np.zeros(0)
+        p = self.acceptance.predict_rows(audience.features[0], audience.acceptance_vectors,
+                                         audience.weights[0])
+        return p[audience.households.searchsorted(hh)]
 
-    def _score_offer(self, state: _DayState, rows: np.ndarray, hh: list[int], offer: Offer,
-                     behaviour: dict[str, np.ndarray]) -> list[Score]:
-        from coupondesk.models.features import pair_features
+    def _audience(self, hh: list[int], offers: Sequence[Offer], *, behaviour: bool = True
+                  ) -> _Audience | None:
+        """Per-household rows of the audience (sorted distinct households), chunk by chunk."""
+        chunks = self.chunks(hh)
+        if not chunks:
+            return None
+        features: list[list[pd.DataFrame]] = [[] for _ in offers]
+        visits: list[list[np.ndarray]] = [[] for _ in offers]
+        weights: list[np.ndarray] = []
+        labels: list[str] = []
+        behaviour_rows: list[pd.DataFrame] = []
+        behaviour_vectors: list[Any] = []
+        acceptance_vectors: list[Any] = []
+        for chunk in chunks:
+            state = self._state_for(chunk)
+            context = state.context
+            for j, offer in enumerate(offers):
+                features[j].append(state.pair_features(offer))
+                visits[j].append(state.scope_visits(state.scope(offer)))
+            if not weights:
+                from coupondesk.models.features import category_weights
 
-        scope = state.scope(offer)
-        context = state.context
-        features = pair_features(context.history, context.households, scope,
-                                 context.household_table, context.matrices)
-        p = self.acceptance.predict(context, scope, features)
-        visits = state.scope_visits(scope)
+                scopes = [state.scope(offer) for offer in offers]
+                weights = [category_weights(context.history, scope) for scope in scopes]
+                labels = [scope.label for scope in scopes]
+            if self.acceptance.kind == "transformer":
+                acceptance_vectors.append(
+                    context.household_vectors(self.acceptance.name, self.acceptance.model))
+            if behaviour:
+                behaviour_rows.append(context.behaviour_table[self.behaviour.feature_names])
+                if self.behaviour.kind == "transformer":
+                    behaviour_vectors.append(
+                        context.household_vectors(self.behaviour.name, self.behaviour.model))
+        return _Audience(
+            households=np.concatenate(chunks),
+            features=[pd.concat(parts, ignore_index=True) for parts in features],
+            scope_visits=[np.concatenate(parts) for parts in visits],
+            weights=weights,
+            labels=labels,
+            behaviour_features=(pd.concat(behaviour_rows, ignore_index=True)
+                                if behaviour_rows else pd.DataFrame()),
+            behaviour_vectors=_cat(behaviour_vectors),
+            acceptance_vectors=_cat(acceptance_vectors),
+        )
+
+    def _score_offer(self, audience: _Audience, j: int, rows: np.ndarray, hh: list[int],
+                     offer: Offer, behaviour: dict[str, np.ndarray]) -> list[Score]:
+        from coupondesk.models.explain import row_contributions
+
+        features = audience.features[j]
+        vectors = audience.acceptance_vectors
+        p = self.acceptance.predict_rows(features, vectors, audience.weights[j])
+        visits = audience.scope_visits[j]
         scope_spend = features["scope_spend_all"].to_numpy(np.float64)
         per_visit = np.where(visits > 0, scope_spend / np.maximum(visits, 1), np.nan)
+        # A household that never bought the scope: the audience's typical spend per visit.
         typical = float(np.nanmedian(per_visit)) if np.isfinite(per_visit).any() else 0.0
         per_visit = np.where(np.isfinite(per_visit), per_visit, typical)
         share = features["scope_share_all"].to_numpy(np.float64)
         window = behaviour["spend_28d"] * share * offer.valid_days / 28.0
-        from coupondesk.models.explain import acceptance_contributions
-
-        contributions = acceptance_contributions(self.acceptance, context, scope, features)
+        contributions = row_contributions(self.acceptance, features, vectors, audience.weights[j])
         reasons = _reasons(features, p, rows, contributions, self.acceptance.kind, visits,
-                           scope.label)
+                           audience.labels[j])
         past = features["spend_91d"].to_numpy(np.float64)
         return [
             Score(
@@ -211,6 +315,32 @@ class Scorer:
             )
             for i, (h, r) in enumerate(zip(hh, rows, strict=True))
         ]
+
+
+def _cat(parts: list[Any]) -> Any:
+    """The chunks' household vectors as one tensor (None when the model has none)."""
+    if not parts:
+        return None
+    import torch
+
+    return torch.cat(parts)
+
+
+@dataclass
+class _Audience:
+    """The per-household rows of an audience, joined over its chunks (sorted households)."""
+
+    households: np.ndarray
+    features: list[pd.DataFrame]
+    """Per offer: pair features, one row per household."""
+    scope_visits: list[np.ndarray]
+    """Per offer: baskets with a scope product, per household."""
+    weights: list[np.ndarray]
+    """Per offer: its category weights (catalog only)."""
+    labels: list[str]
+    behaviour_features: pd.DataFrame
+    behaviour_vectors: Any
+    acceptance_vectors: Any
 
 
 @dataclass(frozen=True)
@@ -240,8 +370,11 @@ def schedule_sends(scorer: Scorer, households: Sequence[int], offer: Offer, *,
     hh = [int(h) for h in households]
     if not hh:
         return []
-    state = scorer._day(hh)
-    features = state.timing_features(offer, np.asarray(hh, dtype=np.int64))
+    parts = []
+    with scorer._lock:
+        for chunk in scorer.chunks(hh):
+            parts.append(scorer._state_for(chunk).timing_features(offer, chunk))
+    features = pd.concat(parts).loc[hh].reset_index(drop=True)
     dist = timing.distribution(features)
     offsets, coverage = best_send_offsets(dist, window_days=window_days,
                                           valid_days=max(int(offer.valid_days), 1))
@@ -255,31 +388,39 @@ def schedule_sends(scorer: Scorer, households: Sequence[int], offer: Offer, *,
 
 @dataclass
 class _DayState:
-    """Frames, history and cached per-household state of one scoring day."""
+    """History and cached per-household state of one chunk of households on the scoring day."""
 
     frames: RetailFrames
     as_of: pd.Timestamp
     context: Any
     scorer: Scorer
-    _behaviour: dict[str, np.ndarray] | None = None
     _scope_lines: pd.DataFrame | None = None
     _scopes: dict[tuple[tuple[str, ...], tuple[str, ...], int, str, float], Any] = field(
         default_factory=dict)
     _store_stats: pd.DataFrame | None = None
 
     @classmethod
-    def build(cls, frames: RetailFrames, as_of: date | datetime | None, households: np.ndarray,
+    def build(cls, frames: RetailFrames, day: pd.Timestamp, households: np.ndarray,
               scorer: Scorer) -> _DayState:
+        """The chunk's context: exactly `households` (those without history get the features
+        of no history), from `frames` holding only their rows."""
         from coupondesk.models.history import History, timestamp_days
         from coupondesk.models.sequences import BasketTable
         from coupondesk.models.serving import ScoringContext
 
-        day = frames.default_as_of if as_of is None else pd.Timestamp(as_of).normalize()
         history = History.from_frames(frames)
         table = BasketTable.from_history(history)
-        everyone = np.union1d(history.households, households)
-        context = ScoringContext.build(history, table, timestamp_days(day), everyone)
+        context = ScoringContext.build(history, table, timestamp_days(day),
+                                       np.asarray(households, dtype=np.int64))
         return cls(frames, day, context, scorer)
+
+    def pair_features(self, offer: Offer) -> pd.DataFrame:
+        """Acceptance features of the chunk's households for the offer, in household order."""
+        from coupondesk.models.features import pair_features
+
+        context = self.context
+        return pair_features(context.history, context.households, self.scope(offer),
+                             context.household_table, context.matrices)
 
     def timing_features(self, offer: Offer, households: np.ndarray) -> pd.DataFrame:
         """The timing model's features for these households in the offer's scope."""
@@ -295,11 +436,6 @@ class _DayState:
         if offer.departments or offer.categories:
             mask = np.isin(lines["product_id"].to_numpy(), scope.product_ids)
         return timing_features(history, cutoff, households, mask, self._store_stats)
-
-    def behaviour_predictions(self) -> dict[str, np.ndarray]:
-        if self._behaviour is None:
-            self._behaviour = self.scorer.behaviour.predict(self.context)
-        return self._behaviour
 
     def scope(self, offer: Offer) -> Any:
         from coupondesk.models.features import catalog_scope
@@ -412,13 +548,15 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray, contributi
 
     `contributions` (coupondesk.models.explain.Contributions) are the model's own logit terms
     per feature group: coefficient x standardised feature (logistic), SHAP values (LightGBM)
-    or occlusion (transformer). A score at or above the average over every household for this
-    offer lists the largest positive contributions first, one below it the most negative; three
-    at most, each with its signed size and what the household's features say. E.g. "P(redeem)
-    0.41 (2.6x all households' average); logistic: coupon redemptions +1.20 (redeemed 3
-    campaign coupons before, last 20 days ago); buying the offer's scope +0.41 (buys COFFEE
-    about every 2 weeks)". Groups that are the same for every household (the offer itself)
-    are left out: they do not tell households apart.
+    or occlusion (transformer). `p` and `contributions` are the rows of the audience scored
+    together (every household of the call, however many chunks it was read in), so "average"
+    is the audience's. A score at or above that average lists the largest positive
+    contributions first, one below it the most negative; three at most, each with its signed
+    size and what the household's features say. E.g. "P(redeem) 0.41 (2.6x the audience's
+    average); logistic: coupon redemptions +1.20 (redeemed 3 campaign coupons before, last 20
+    days ago); buying the offer's scope +0.41 (buys COFFEE about every 2 weeks)". Groups that
+    are the same for every household of the audience (the offer itself) are left out: they do
+    not tell its households apart.
     """
     base = float(np.mean(p)) if len(p) else 0.0
     baskets = scope_visits if scope_visits is not None else features["scope_lines_all"].to_numpy()
@@ -440,7 +578,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray, contributi
             f"({_group_words(group, int(r), features, baskets, label)})"
             for value, group in terms[:3]
         )
-        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x all households' average); "
+        out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x the audience's average); "
                    f"{model_kind}: {drivers}")
     return out
 
@@ -454,26 +592,26 @@ def top_reason_group(reason: str) -> str:
 # -- one-off convenience ------------------------------------------------------------------
 
 
-def frames_loader_for(source: Any) -> FramesLoader:
-    """A frames loader from RetailFrames, a SQLAlchemy Engine or Session."""
+def history_source_for(source: Any) -> HistorySource:
+    """Where to read households' history: RetailFrames in memory, or a SQLAlchemy Engine or
+    Session (read chunk by chunk through HouseholdFrames)."""
     if isinstance(source, RetailFrames):
-        return lambda: source
-    from coupondesk.tools.data.frames import load_frames
+        return FramesInMemory(lambda: source)
+    from coupondesk.tools.data.frames import HouseholdFrames
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     if isinstance(source, Session):
         bind = source.get_bind()
-        engine = bind if isinstance(bind, Engine) else bind.engine
-        return lambda: load_frames(engine)
+        return HouseholdFrames(bind if isinstance(bind, Engine) else bind.engine)
     if isinstance(source, Engine):
-        return lambda: load_frames(source)
+        return HouseholdFrames(source)
     raise TypeError(f"cannot read retail history from {type(source).__name__}")
 
 
 def score(
     source: Any, households: Sequence[int], offer: Offer, *, models_dir: Path,
-    as_of: date | datetime | None = None,
+    as_of: date | datetime | None = None, chunk_households: int = CHUNK_HOUSEHOLDS,
 ) -> list[Score]:
     """Scores of `households` for `offer` (source: Session, Engine or RetailFrames).
 
@@ -483,4 +621,5 @@ def score(
 
     if registry.read_card(Path(models_dir)) is None:
         raise NotReadyError(f"no trained acceptance model in {models_dir}; run `coupondesk train`")
-    return Scorer(Path(models_dir), frames_loader_for(source), as_of=as_of).score(households, offer)
+    return Scorer(Path(models_dir), history_source_for(source), as_of=as_of,
+                  chunk_households=chunk_households).score(households, offer)

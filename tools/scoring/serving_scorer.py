@@ -1,8 +1,10 @@
 """The production scorer: the serving acceptance + behaviour models, as allocation Candidates.
 
-Loads the models and the retailer history once per process (the TUI keeps it warm between
-campaigns) and rebuilds its day state only when the planning date changes. Without trained
-models it raises NotReadyError with the command that fixes it; there is no heuristic fallback.
+Loads the models once per process and planning date (the TUI keeps them warm between
+campaigns); each audience's history is read from the database when it is scored, in chunks of
+`chunk_households`, so memory stays bounded by one chunk, not the retailer's whole history.
+Without trained models it raises NotReadyError with the command that fixes it; there is no
+heuristic fallback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from coupondesk.tools.campaigns.allocation import Candidate
 from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.data.limits import CHUNK_HOUSEHOLDS
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
@@ -24,14 +27,16 @@ if TYPE_CHECKING:
 class ModelScorer:
     """CandidateScorer backed by coupondesk.tools.scoring.score.Scorer on the given database."""
 
-    def __init__(self, models_dir: Path, engine: Engine) -> None:
+    def __init__(self, models_dir: Path, engine: Engine, *,
+                 chunk_households: int = CHUNK_HOUSEHOLDS) -> None:
         self._models_dir = models_dir
         self._engine = engine
+        self._chunk_households = chunk_households
         self._scorers: dict[date, object] = {}
         self._lock = threading.Lock()
 
     def _scorer_for(self, today: date):  # type: ignore[no-untyped-def]
-        from coupondesk.tools.data.frames import load_frames
+        from coupondesk.tools.data.frames import HouseholdFrames
         from coupondesk.tools.scoring.hf_quiet import quiet_loading
         from coupondesk.tools.scoring.score import Scorer
 
@@ -42,19 +47,21 @@ class ModelScorer:
                 with quiet_loading():  # the weights load here; no bars over the CLI or TUI
                     scorer = Scorer(
                         self._models_dir,
-                        lambda: load_frames(self._engine, before=cutoff),
+                        HouseholdFrames(self._engine, before=cutoff),
                         as_of=today,
+                        chunk_households=self._chunk_households,
                     )
                 self._scorers = {today: scorer}  # one planning day at a time
             return scorer
 
     def close(self) -> None:
-        """Drop the loaded models and day state (the desk calls this when it closes)."""
+        """Drop the loaded models (the desk calls this when it closes)."""
         with self._lock:
             self._scorers = {}
 
     def warm(self, today: date) -> None:
-        """Load models and build the day's household state ahead of the first request."""
+        """Load the models ahead of the first request (no history: that is read per
+        audience, chunk by chunk)."""
         self._scorer_for(today).warm()
 
     def schedule(
