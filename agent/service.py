@@ -116,8 +116,11 @@ class CampaignDesk:
     @cached_property
     def scorer(self) -> CandidateScorer:
         """The injected scorer, or the desk's one ModelScorer (models load on first use)."""
+        models = self.settings.models
         return self._scorer or ModelScorer(self.settings.models_dir, self.engine,
-                                           chunk_households=self.settings.models.chunk_households)
+                                           chunk_households=models.chunk_households,
+                                           ray_address=models.resolved_ray_address,
+                                           ray_workers=models.ray_workers)
 
     def close(self) -> None:
         """Release what the desk owns: the scorer's models and the engine's connections."""

@@ -104,6 +104,19 @@ class ModelSettings(BaseModel):
     train_households: int = Field(default=TRAIN_HOUSEHOLDS, ge=1)
     """Households `coupondesk train` learns from: a seeded random sample (seed = the first
     training seed), all of them when the data has fewer; stated in the model card."""
+    engine: Literal["local", "ray"] = "local"
+    """Where the chunks are read and featurised: here, or on Ray (same scores either way)."""
+    ray_address: str | None = None
+    """A Ray cluster (`ray://head:10001`, `auto`) or "local"; setting it selects Ray."""
+    ray_workers: int = Field(default=2, ge=1)
+    """Ray actors (one CPU each) that score chunks at once."""
+
+    @property
+    def resolved_ray_address(self) -> str | None:
+        """The Ray address to score on, or None for the local backend."""
+        if self.ray_address:
+            return self.ray_address
+        return "local" if self.engine == "ray" else None
 
 
 class GuardrailSettings(BaseModel):
@@ -143,6 +156,9 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "models_dir": ("models", "dir"),
     "chunk_households": ("models", "chunk_households"),
     "train_households": ("models", "train_households"),
+    "scoring_engine": ("models", "engine"),
+    "ray_address": ("models", "ray_address"),
+    "ray_workers": ("models", "ray_workers"),
     "policy": ("guardrails", "policy"),
     "two_operator_threshold": ("guardrails", "two_operator_threshold"),
     "copy_variants": ("copywriter", "variants"),

@@ -93,14 +93,31 @@ def _print_proposal(proposal: Any, *, as_json: bool) -> None:
         click.echo(f"  VIOLATION  {violation['rule']}: {violation['message']}")
 
 
+def _with_engine(settings: Settings, engine: str | None) -> Settings:
+    """The settings with the scoring backend the command line asked for (local or ray)."""
+    if engine is None:
+        return settings
+    models = settings.models.model_copy(update={
+        "engine": engine, "ray_address": settings.models.ray_address if engine == "ray" else None})
+    return settings.model_copy(update={"models": models})
+
+
+ENGINE = click.option(
+    "--engine", type=click.Choice(["local", "ray"]), default=None,
+    help="Where scoring runs: here, or on Ray (COUPONDESK_RAY_ADDRESS, else a local Ray); "
+    "the scores are the same.")
+
+
 @click.command()
 @click.argument("request")
 @click.option("--operator", help="Who asks (default: COUPONDESK_OPERATOR or the OS user).")
+@ENGINE
 @json_option("the proposal")
 @click.pass_obj
-def propose(settings: Settings, request: str, operator: str | None, as_json: bool) -> None:
+def propose(settings: Settings, request: str, operator: str | None, engine: str | None,
+            as_json: bool) -> None:
     """Plan REQUEST into a checked, priced proposal and stop at the approval point."""
-    desk = _desk(settings)
+    desk = _desk(_with_engine(settings, engine))
     proposal = desk.propose(request, operator=operator, on_event=None if as_json else _print_event)
     _print_proposal(proposal, as_json=as_json)
 
@@ -109,13 +126,15 @@ def propose(settings: Settings, request: str, operator: str | None, as_json: boo
 @click.argument("campaign_id", type=int)
 @click.argument("change")
 @click.option("--operator", help="Who asks for the change.")
+@ENGINE
 @json_option("the new proposal")
 @click.pass_obj
 def revise(
-    settings: Settings, campaign_id: int, change: str, operator: str | None, as_json: bool
+    settings: Settings, campaign_id: int, change: str, operator: str | None,
+    engine: str | None, as_json: bool,
 ) -> None:
     """Change a proposal in words ("make it 10%", "only 200 households")."""
-    desk = _desk(settings)
+    desk = _desk(_with_engine(settings, engine))
     proposal = desk.revise(
         campaign_id, change, operator=operator, on_event=None if as_json else _print_event
     )

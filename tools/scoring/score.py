@@ -130,6 +130,7 @@ class Scorer:
         acceptance_model: str | None = None,
         behaviour_model: str | None = None,
         chunk_households: int = CHUNK_HOUSEHOLDS,
+        chunk_backend: ChunkBackend | None = None,
     ) -> None:
         from coupondesk.models import registry
 
@@ -164,6 +165,8 @@ class Scorer:
         self._source: HistorySource = (history if hasattr(history, "load")
                                        else FramesInMemory(history))  # type: ignore[arg-type]
         self.chunk_households = int(chunk_households)
+        self.chunk_backend = chunk_backend
+        """None: chunks are read and featurised in this process; else where they run (Ray)."""
         self._as_of_given = as_of
         self._as_of: pd.Timestamp | None = None
         self._last: tuple[tuple[int, ...], _DayState] | None = None
@@ -235,47 +238,41 @@ class Scorer:
 
     def _audience(self, hh: list[int], offers: Sequence[Offer], *, behaviour: bool = True
                   ) -> _Audience | None:
-        """Per-household rows of the audience (sorted distinct households), chunk by chunk."""
+        """Per-household rows of the audience (sorted distinct households), chunk by chunk:
+        here, or on Ray's workers when a chunk backend is set (the rows are the same)."""
         chunks = self.chunks(hh)
         if not chunks:
             return None
-        features: list[list[pd.DataFrame]] = [[] for _ in offers]
-        visits: list[list[np.ndarray]] = [[] for _ in offers]
-        weights: list[np.ndarray] = []
-        labels: list[str] = []
-        behaviour_rows: list[pd.DataFrame] = []
-        behaviour_vectors: list[Any] = []
-        acceptance_vectors: list[Any] = []
-        for chunk in chunks:
-            state = self._state_for(chunk)
-            context = state.context
-            for j, offer in enumerate(offers):
-                features[j].append(state.pair_features(offer))
-                visits[j].append(state.scope_visits(state.scope(offer)))
-            if not weights:
-                from coupondesk.models.features import category_weights
+        if self.chunk_backend is None:
+            parts = [self.chunk_rows(chunk, offers, behaviour=behaviour) for chunk in chunks]
+        else:
+            parts = self.chunk_backend.chunk_rows(self, chunks, offers, behaviour=behaviour)
+        return _Audience.join(parts)
 
-                scopes = [state.scope(offer) for offer in offers]
-                weights = [category_weights(context.history, scope) for scope in scopes]
-                labels = [scope.label for scope in scopes]
-            if self.acceptance.kind == "transformer":
-                acceptance_vectors.append(
-                    context.household_vectors(self.acceptance.name, self.acceptance.model))
-            if behaviour:
-                behaviour_rows.append(context.behaviour_table[self.behaviour.feature_names])
-                if self.behaviour.kind == "transformer":
-                    behaviour_vectors.append(
-                        context.household_vectors(self.behaviour.name, self.behaviour.model))
-        return _Audience(
-            households=np.concatenate(chunks),
-            features=[pd.concat(parts, ignore_index=True) for parts in features],
-            scope_visits=[np.concatenate(parts) for parts in visits],
-            weights=weights,
-            labels=labels,
-            behaviour_features=(pd.concat(behaviour_rows, ignore_index=True)
-                                if behaviour_rows else pd.DataFrame()),
-            behaviour_vectors=_cat(behaviour_vectors),
-            acceptance_vectors=_cat(acceptance_vectors),
+    def chunk_rows(self, chunk: np.ndarray, offers: Sequence[Offer], *, behaviour: bool = True
+                   ) -> ChunkRows:
+        """One chunk's per-household rows: the only step that reads history, so the one a
+        backend may run elsewhere; everything that compares households runs on the join."""
+        from coupondesk.models.features import category_weights
+
+        state = self._state_for(chunk)
+        context = state.context
+        scopes = [state.scope(offer) for offer in offers]
+        acceptance_vectors = (context.household_vectors(self.acceptance.name,
+                                                        self.acceptance.model)
+                              if self.acceptance.kind == "transformer" else None)
+        behaviour_vectors = (context.household_vectors(self.behaviour.name, self.behaviour.model)
+                             if behaviour and self.behaviour.kind == "transformer" else None)
+        return ChunkRows(
+            households=np.asarray(chunk, dtype=np.int64),
+            features=[state.pair_features(offer) for offer in offers],
+            scope_visits=[state.scope_visits(scope) for scope in scopes],
+            weights=[category_weights(context.history, scope) for scope in scopes],
+            labels=[scope.label for scope in scopes],
+            behaviour_features=(context.behaviour_table[self.behaviour.feature_names]
+                                if behaviour else None),
+            behaviour_vectors=behaviour_vectors,
+            acceptance_vectors=acceptance_vectors,
         )
 
     def _score_offer(self, audience: _Audience, j: int, rows: np.ndarray, hh: list[int],
@@ -327,6 +324,30 @@ def _cat(parts: list[Any]) -> Any:
 
 
 @dataclass
+class ChunkRows:
+    """What one chunk of households contributes to an audience (Scorer.chunk_rows); plain
+    arrays, frames and tensors, so a Ray worker can send it back to the driver."""
+
+    households: np.ndarray
+    features: list[pd.DataFrame]
+    scope_visits: list[np.ndarray]
+    weights: list[np.ndarray]
+    labels: list[str]
+    behaviour_features: pd.DataFrame | None
+    behaviour_vectors: Any
+    acceptance_vectors: Any
+
+
+class ChunkBackend(Protocol):
+    """Where a Scorer's chunks are turned into rows (tools.scoring.ray_backend.RayChunks)."""
+
+    def chunk_rows(self, scorer: Scorer, chunks: list[np.ndarray], offers: Sequence[Offer],
+                   *, behaviour: bool) -> list[ChunkRows]:
+        """Scorer.chunk_rows of every chunk, in the chunks' order."""
+        ...
+
+
+@dataclass
 class _Audience:
     """The per-household rows of an audience, joined over its chunks (sorted households)."""
 
@@ -341,6 +362,27 @@ class _Audience:
     behaviour_features: pd.DataFrame
     behaviour_vectors: Any
     acceptance_vectors: Any
+
+    @classmethod
+    def join(cls, parts: list[ChunkRows]) -> _Audience:
+        """The chunks' rows end to end (the chunks are sorted and disjoint); the catalog-only
+        weights and labels are the first chunk's."""
+        n = len(parts[0].features)
+        behaviour = [p.behaviour_features for p in parts if p.behaviour_features is not None]
+        return cls(
+            households=np.concatenate([p.households for p in parts]),
+            features=[pd.concat([p.features[j] for p in parts], ignore_index=True)
+                      for j in range(n)],
+            scope_visits=[np.concatenate([p.scope_visits[j] for p in parts]) for j in range(n)],
+            weights=parts[0].weights,
+            labels=parts[0].labels,
+            behaviour_features=(pd.concat(behaviour, ignore_index=True) if behaviour
+                                else pd.DataFrame()),
+            behaviour_vectors=_cat([p.behaviour_vectors for p in parts
+                                    if p.behaviour_vectors is not None]),
+            acceptance_vectors=_cat([p.acceptance_vectors for p in parts
+                                     if p.acceptance_vectors is not None]),
+        )
 
 
 @dataclass(frozen=True)

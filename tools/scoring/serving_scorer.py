@@ -28,10 +28,13 @@ class ModelScorer:
     """CandidateScorer backed by coupondesk.tools.scoring.score.Scorer on the given database."""
 
     def __init__(self, models_dir: Path, engine: Engine, *,
-                 chunk_households: int = CHUNK_HOUSEHOLDS) -> None:
+                 chunk_households: int = CHUNK_HOUSEHOLDS, ray_address: str | None = None,
+                 ray_workers: int = 2) -> None:
         self._models_dir = models_dir
         self._engine = engine
         self._chunk_households = chunk_households
+        self._ray = (ray_address, ray_workers) if ray_address else None
+        """(address, workers) when the chunks are scored on Ray, else None (here)."""
         self._scorers: dict[date, object] = {}
         self._lock = threading.Lock()
 
@@ -50,9 +53,20 @@ class ModelScorer:
                         HouseholdFrames(self._engine, before=cutoff),
                         as_of=today,
                         chunk_households=self._chunk_households,
+                        chunk_backend=self._ray_backend(cutoff),
                     )
                 self._scorers = {today: scorer}  # one planning day at a time
             return scorer
+
+    def _ray_backend(self, cutoff: datetime):  # type: ignore[no-untyped-def]
+        """RayChunks on this database (each worker opens it from the URL), or None."""
+        if self._ray is None:
+            return None
+        from coupondesk.tools.scoring.ray_backend import DatabaseHistory, RayChunks
+
+        url = self._engine.url.render_as_string(hide_password=False)
+        address, workers = self._ray
+        return RayChunks(DatabaseHistory(url, before=cutoff), address=address, workers=workers)
 
     def close(self) -> None:
         """Drop the loaded models (the desk calls this when it closes)."""
