@@ -8,7 +8,9 @@ step's wall time and peak resident memory. The audience queries are the planner'
 audiences (bench/audience.py), median of 3. The baseline, measured first in the same run, is
 the same pipeline at --baseline households (default 2,500, about the embedded data's size):
 `growth` divides each figure by the baseline's, beside the households' own ratio, which is what
-"no worse than linear" is judged on.
+"no worse than linear" is judged on. At each size the first --scoring-households households
+(default 5,000) are also scored in one process by the local backend and by Ray (a local Ray,
+2 workers, chunks of 1,000), timed warm, and compared for identical candidates.
 
     .venv/bin/python bench/scale.py --households 25000 [--baseline 2500] [--json] [--keep]
 
@@ -37,9 +39,9 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REQUEST = "win back lapsed coffee buyers with 15% off, budget $2,000, valid one week"
-BYTES_PER_HOUSEHOLD = 2_000_000
+BYTES_PER_HOUSEHOLD = 400_000
 """Disk a household costs across the parquet files, PostgreSQL's table and indexes (measured
-order of magnitude: ~600 lines per household), with room to spare."""
+25,000 households: 122 MB of parquet, a 3.07 GB database), three times over."""
 
 
 def _timed(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -146,7 +148,12 @@ def run_size(households: int, args: argparse.Namespace) -> dict[str, Any]:
             "audience": propose["audience"], "recipients": propose["recipients"],
             "scores_per_s_local": round(propose["audience"] / score_s) if score_s else None,
         }
-        figures["ray"] = None  # the Ray backend is not built (issue #13): nothing to compare
+        if args.scoring_households:
+            seconds, peak, out = _timed([str(BIN / "python"), "-c", SCORING,
+                                         str(args.scoring_households)],
+                                        {**env, "COUPONDESK_CHUNK_HOUSEHOLDS": "1000"})
+            figures["scoring"] = {**_document(out), "chunk_households": 1000,
+                                  "peak_mb": peak // 1024}
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -160,6 +167,41 @@ GROWTH = [("import", "seconds"), ("train", "seconds"), ("train", "peak_mb"),
           ("audience", "median_p50_s"), ("propose", "warm_s"), ("propose", "peak_mb")]
 
 
+SCORING = """
+import json, sys, time
+from datetime import date
+from coupondesk.settings import load_settings
+from coupondesk.tools.campaigns.offer import Offer
+from coupondesk.tools.db.session import get_engine
+from coupondesk.tools.queries.segments import data_today
+from coupondesk.tools.scoring.serving_scorer import ModelScorer
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+settings = load_settings()
+engine = get_engine(settings.resolved_database_url)
+with Session(engine) as session:
+    today = data_today(session)
+    ids = [int(h) for h in session.execute(text(
+        "SELECT DISTINCT household_id FROM transactions ORDER BY household_id LIMIT :n"),
+        {"n": int(sys.argv[1])}).scalars()]
+offer = Offer(kind="percent_off", value=15, valid_days=7, categories=["COFFEE"])
+out = {"households": len(ids)}
+results = {}
+for name, address in (("local", None), ("ray", "local")):
+    scorer = ModelScorer(settings.models_dir, engine,
+                         chunk_households=settings.models.chunk_households,
+                         ray_address=address, ray_workers=2)
+    scorer.candidates(ids[:50], offer, today=today)  # models loaded, Ray started
+    started = time.perf_counter()
+    results[name] = scorer.candidates(ids, offer, today=today)
+    seconds = time.perf_counter() - started
+    out[name] = {"seconds": round(seconds, 1), "scores_per_s": round(len(ids) / seconds)}
+out["identical"] = results["local"] == results["ray"]
+print(json.dumps(out))
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, required=True)
@@ -168,6 +210,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--train-seeds", default="0", help="transformer seeds for train")
+    parser.add_argument("--scoring-households", type=int, default=5000,
+                        help="households scored local vs Ray (2 workers) at each size (0: skip)")
     parser.add_argument("--keep", action="store_true", help="keep the databases and files")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -195,6 +239,8 @@ def main() -> None:
                               if k not in ("seconds", "peak_mb", "report")))
         print(f"  audience median p50 {sized['audience']['median_p50_s']} s, "
               f"max {sized['audience']['max_p50_s']} s")
+        if "scoring" in sized:
+            print(f"  scoring  {sized['scoring']}")
     if baseline:
         print("growth (run / baseline): " + ", ".join(
             f"{k} {v}x" for k, v in figures["growth"].items()))
