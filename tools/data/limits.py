@@ -3,7 +3,7 @@
 Kept apart from the loaders so the settings can name the defaults without importing pandas.
 """
 
-CHUNK_HOUSEHOLDS = 5000
+CHUNK_HOUSEHOLDS = 1000
 """Households whose history the scorer reads and featurises at a time (`chunk_households`)."""
 
 TRAIN_HOUSEHOLDS = 3000

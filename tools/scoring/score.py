@@ -1,7 +1,7 @@
 """Score households for an offer: acceptance probability, expected spend, timing, and why.
 
 The serving models (named in the model card under `models_dir`) are loaded once per Scorer.
-An audience is scored in household chunks (`chunk_households`, default 5000): each chunk's
+An audience is scored in household chunks (`chunk_households`, default 1000): each chunk's
 history alone is read from the database (HouseholdFrames) and turned into per-household rows
 (features, purchase overlaps, transformer household vectors), so memory is bounded by one
 chunk's history, never the whole retailer's. Everything that compares households with each
@@ -169,6 +169,9 @@ class Scorer:
         """None: chunks are read and featurised in this process; else where they run (Ray)."""
         self._as_of_given = as_of
         self._as_of: pd.Timestamp | None = None
+        self._timing_rows: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
+        """The last scored audience's timing features per offer scope (small: a few numbers
+        a household), so its send schedule does not read the history a second time."""
         self._last: tuple[tuple[int, ...], _DayState] | None = None
         """The last chunk's state (one chunk at most is kept: the next call on the same
         households, e.g. the send schedule after the scores, does not read it again)."""
@@ -247,7 +250,20 @@ class Scorer:
             parts = [self.chunk_rows(chunk, offers, behaviour=behaviour) for chunk in chunks]
         else:
             parts = self.chunk_backend.chunk_rows(self, chunks, offers, behaviour=behaviour)
+        if behaviour:  # the send schedule that follows the scores reads these, not the history
+            self._timing_rows = {
+                _timing_key(offer): pd.concat([p.timing[j] for p in parts])
+                for j, offer in enumerate(offers) if parts[0].timing[j] is not None}
         return _Audience.join(parts)
+
+    def timing_rows(self, households: list[int], offer: Offer) -> pd.DataFrame:
+        """The timing model's features of these households (index household_id): those the
+        last scored audience computed, else read chunk by chunk."""
+        cached = self._timing_rows.get(_timing_key(offer))
+        if cached is not None and cached.index.isin(households).sum() == len(set(households)):
+            return cached
+        return pd.concat([self._state_for(chunk).timing_features(offer, chunk)
+                          for chunk in self.chunks(households)])
 
     def chunk_rows(self, chunk: np.ndarray, offers: Sequence[Offer], *, behaviour: bool = True
                    ) -> ChunkRows:
@@ -263,8 +279,11 @@ class Scorer:
                               if self.acceptance.kind == "transformer" else None)
         behaviour_vectors = (context.household_vectors(self.behaviour.name, self.behaviour.model)
                              if behaviour and self.behaviour.kind == "transformer" else None)
+        timing = [state.timing_features(offer, chunk)
+                  if behaviour and self.timing is not None else None for offer in offers]
         return ChunkRows(
             households=np.asarray(chunk, dtype=np.int64),
+            timing=timing,
             features=[state.pair_features(offer) for offer in offers],
             scope_visits=[state.scope_visits(scope) for scope in scopes],
             weights=[category_weights(context.history, scope) for scope in scopes],
@@ -314,6 +333,11 @@ class Scorer:
         ]
 
 
+def _timing_key(offer: Offer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the timing features depend on in an offer: its scope."""
+    return tuple(offer.departments), tuple(offer.categories)
+
+
 def _cat(parts: list[Any]) -> Any:
     """The chunks' household vectors as one tensor (None when the model has none)."""
     if not parts:
@@ -329,6 +353,8 @@ class ChunkRows:
     arrays, frames and tensors, so a Ray worker can send it back to the driver."""
 
     households: np.ndarray
+    timing: list[pd.DataFrame | None]
+    """Per offer: the timing model's features (index household_id), None without the model."""
     features: list[pd.DataFrame]
     scope_visits: list[np.ndarray]
     weights: list[np.ndarray]
@@ -412,11 +438,8 @@ def schedule_sends(scorer: Scorer, households: Sequence[int], offer: Offer, *,
     hh = [int(h) for h in households]
     if not hh:
         return []
-    parts = []
     with scorer._lock:
-        for chunk in scorer.chunks(hh):
-            parts.append(scorer._state_for(chunk).timing_features(offer, chunk))
-    features = pd.concat(parts).loc[hh].reset_index(drop=True)
+        features = scorer.timing_rows(hh, offer).loc[hh].reset_index(drop=True)
     dist = timing.distribution(features)
     offsets, coverage = best_send_offsets(dist, window_days=window_days,
                                           valid_days=max(int(offer.valid_days), 1))
