@@ -30,21 +30,24 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-@pytest.mark.parametrize("acceptance", ACCEPTANCE)
+@pytest.mark.parametrize(("acceptance", "chunk"), [
+    *((a, 7) for a in ACCEPTANCE),
+    ("acceptance-transformer", 1000),  # whole batches: the GEMMs' thread split shows here
+])
 def test_ray_scores_exactly_like_local(
     local_ray: None, trained: tuple[Path, dict[str, Any], float], small_frames: RetailFrames,
-    acceptance: str,
+    acceptance: str, chunk: int,
 ) -> None:
     from coupondesk.tools.scoring.ray_backend import FramesHistory, RayChunks
 
     models_dir, _, _ = trained
-    households = _audience(small_frames, 33)
-    local = Scorer(models_dir, lambda: small_frames, chunk_households=7,
+    households = _audience(small_frames, 33 if chunk == 7 else 10_000)
+    local = Scorer(models_dir, lambda: small_frames, chunk_households=chunk,
                    acceptance_model=acceptance)
-    on_ray = Scorer(models_dir, lambda: small_frames, chunk_households=7,
+    on_ray = Scorer(models_dir, lambda: small_frames, chunk_households=chunk,
                     acceptance_model=acceptance,
                     chunk_backend=RayChunks(FramesHistory(small_frames), workers=2))
-    assert len(on_ray.chunks(households)) == 5
+    assert len(on_ray.chunks(households)) == (5 if chunk == 7 else 1)
     for a, b in zip(on_ray.score_offers(households, OFFERS),
                     local.score_offers(households, OFFERS), strict=True):
         _assert_same(a, b)

@@ -69,8 +69,13 @@ class ChunkRowsWorker:
 
     def __init__(self, *, models_dir: str, history: HistoryFactory, as_of: Any,
                  chunk_households: int, acceptance_model: str, behaviour_model: str,
-                 offers: Sequence[Offer], behaviour: bool) -> None:
+                 offers: Sequence[Offer], behaviour: bool, threads: int) -> None:
+        import torch
         from coupondesk.tools.scoring.score import Scorer
+
+        # Ray gives a one-CPU actor one thread; the driver's thread count splits the matrix
+        # products the same way, so the transformer's floats come out the same bits.
+        torch.set_num_threads(threads)
 
         self.scorer = Scorer(Path(models_dir), history(), as_of=as_of,
                              acceptance_model=acceptance_model, behaviour_model=behaviour_model,
@@ -118,6 +123,7 @@ class RayChunks:
         """Scorer.chunk_rows of every chunk, computed on Ray's actors, in the chunks' order."""
         ensure_ray(self.address, self.workers)
         import ray.data
+        import torch
 
         items = [{"index": i, "households": chunk.tolist()} for i, chunk in enumerate(chunks)]
         dataset = ray.data.from_items(items, override_num_blocks=len(items))
@@ -128,7 +134,7 @@ class RayChunks:
                 "as_of": scorer.as_of, "chunk_households": scorer.chunk_households,
                 "acceptance_model": scorer.acceptance.name,
                 "behaviour_model": scorer.behaviour.name, "offers": list(offers),
-                "behaviour": behaviour,
+                "behaviour": behaviour, "threads": torch.get_num_threads(),
             },
             batch_size=1, batch_format="numpy", num_cpus=1,
             concurrency=max(1, min(self.workers, len(items))),
