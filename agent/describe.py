@@ -16,6 +16,11 @@ def money(value: float) -> str:
     return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
 
 
+def depth_label(kind: str, value: float) -> str:
+    """ "15% off" / "$2 off" / "$2.50 off": one depth of a per-household depth mix."""
+    return f"{value:g}% off" if kind == "percent_off" else f"{money(value)} off"
+
+
 def scope_phrase(departments: list[str], categories: list[str]) -> str:
     """ "SOUP", "DELI and PASTRY", or "everything" for an empty scope (catalog spelling, for
     the operator; customer copy uses coupondesk.tools.catalog.scope_names.scope_label instead)."""

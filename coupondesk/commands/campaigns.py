@@ -27,10 +27,6 @@ def _print_event(event: dict[str, str]) -> None:
     click.echo(f"  {event['step']:<9} {event['message']}", err=True)
 
 
-def _depth(kind: str, value: float) -> str:
-    return f"{value:g}% off" if kind == "percent_off" else f"${value:,.2f} off"
-
-
 def _usd(value: float) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
@@ -38,10 +34,12 @@ def _usd(value: float) -> str:
 def depth_mix_lines(doc: dict[str, Any]) -> list[str]:
     """The per-household depth mix and its incremental figures beside propensity ranking's,
     as the text summary shows them (nothing when the depth is fixed)."""
+    from coupondesk.agent.describe import depth_label
+
     if not doc.get("depth_mix"):
         return []
     lines = [
-        f"  depth      {_depth(m['kind'], m['value'])}: {m['households']:,} codes, expected "
+        f"  depth      {depth_label(m['kind'], m['value'])}: {m['households']:,} codes, expected "
         f"${m['expected_cost']:,.2f}, {m['expected_incremental_buyers']:.2f} incremental buyers"
         for m in doc["depth_mix"]
     ]
@@ -50,9 +48,10 @@ def depth_mix_lines(doc: dict[str, Any]) -> list[str]:
         lines.append(f"  increment  margin {_usd(margin)}, ROI {roi:+.2f}")
     rival = doc.get("propensity_comparison") or {}
     if rival:
+        depth = depth_label(rival["kind"], rival["value"])
         lines.append(
-            f"  vs ranking propensity ranking at {_depth(rival['kind'], rival['value'])}, same "
-            f"budget: {rival['households']:,} codes, expected ${rival['expected_cost']:,.2f}, "
+            f"  vs ranking propensity ranking at {depth}, same budget: {rival['households']:,} "
+            f"codes, expected ${rival['expected_cost']:,.2f}, "
             f"{rival['expected_incremental_buyers']:.2f} incremental buyers, margin "
             f"{_usd(rival['expected_incremental_margin'])}, ROI {rival['incremental_roi']:+.2f}")
     response = doc.get("depth_response") or {}

@@ -8,16 +8,11 @@ the depth response behind those figures was learned from outcomes or is still th
 
 from __future__ import annotations
 
-from coupondesk.agent.describe import money
+from coupondesk.agent.describe import depth_label
 from coupondesk.tools.campaigns.proposal import Proposal
 from coupondesk.tui.format import cents
 from rich.table import Table
 from textual.widgets import Static
-
-
-def depth_label(kind: str, value: float) -> str:
-    """ "15% off" / "$2 off" / "$2.50 off"."""
-    return f"{value:g}% off" if kind == "percent_off" else f"{money(value)} off"
 
 
 def response_words(proposal: Proposal) -> str:

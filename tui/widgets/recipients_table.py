@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from coupondesk.agent.describe import money
+from coupondesk.agent.describe import depth_label
 from coupondesk.tools.campaigns.proposal import RecipientRow
 from coupondesk.tui.format import cents
 from rich.table import Table
@@ -17,7 +17,8 @@ def _depth(row: RecipientRow) -> str:
     """ "15%" / "$2": the arm names the kind (percent_off:15, amount_off:2)."""
     if row.value is None:
         return "-"
-    return money(row.value) if (row.arm or "").startswith("amount_off") else f"{row.value:g}%"
+    kind = "amount_off" if (row.arm or "").startswith("amount_off") else "percent_off"
+    return depth_label(kind, row.value).removesuffix(" off")
 
 
 def recipients_table(rows: Sequence[RecipientRow], total: int) -> Table:
