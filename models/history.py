@@ -15,6 +15,11 @@ from coupondesk.models.frames import RetailFrames
 UNKNOWN = "UNKNOWN"
 """Token/label for a missing catalog department or category."""
 
+_LINE_ORDER = ["t", "basket_id", "product_id", "spend", "retail_disc", "coupon_disc",
+               "coupon_match_disc", "household_id"]
+"""The sort key of `History.lines`: time first (features cut at a date), then every other
+column a model reads, so two reads of the same rows give the same lines in the same order."""
+
 EPOCH = pd.Timestamp("2017-01-01")
 """Times are stored as float days since this epoch (first day of the Complete Journey data)."""
 
@@ -88,7 +93,10 @@ class History:
         )
         lines["cat"] = product_cat.reindex(lines["product_id"]).fillna(0).to_numpy(np.int32)
         lines["dept"] = product_dept.reindex(lines["product_id"]).fillna(0).to_numpy(np.int32)
-        lines = lines.sort_values(["t", "basket_id"], kind="stable").reset_index(drop=True)
+        # Every column the models read is in the key, so the order (and with it every float
+        # sum over lines) is the same whatever order the source returned the rows in: a
+        # database does not promise one without ORDER BY, and PostgreSQL's varies at scale.
+        lines = lines.sort_values(_LINE_ORDER, kind="stable").reset_index(drop=True)
 
         lines["coupon_line"] = (lines["coupon_disc"] != 0).astype(np.int32)
         baskets = (
@@ -104,7 +112,8 @@ class History:
             )
             .reset_index()
         )
-        baskets = baskets.sort_values(["household_id", "t"], kind="stable").reset_index(drop=True)
+        baskets = baskets.sort_values(["household_id", "t", "basket_id"],
+                                      kind="stable").reset_index(drop=True)
         return cls(
             lines=lines,
             baskets=baskets,
