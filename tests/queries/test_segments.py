@@ -245,3 +245,34 @@ def test_audience_funnel_explains_each_step(session: Session, cj: Slice) -> None
     assert counts == sorted(counts, reverse=True)
     assert counts[0] == len(cj.households)
     assert counts[-1] == len(select_audience(session, audience, today=cj.today))
+
+
+SCOPES = [([], COOKIES), (["DELI"], []), (["PRODUCE"], []), (["SEAFOOD"], ["COFFEE"])]
+
+
+@pytest.mark.parametrize(("departments", "categories"), SCOPES)
+@pytest.mark.parametrize("days", [None, 14, 60])
+def test_scope_rules_from_the_aggregates_equal_the_lines(
+    session: Session, cj: Slice, departments: list[str], categories: list[str], days: int | None
+) -> None:
+    """Planning today, scope rules read `household_categories`; replaying a past day, the lines.
+    Both give the pandas reference, and the two plans agree where both apply."""
+    from coupondesk.tools.queries.segments import (
+        _household_ids,
+        bought_rule,
+        lapsed_rule,
+        scope_is_broad,
+    )
+
+    broad = scope_is_broad(session, departments, categories)
+    scope = {"departments": departments, "categories": categories, "broad": broad}
+    end = data_today(session)
+    past = cj.today - timedelta(days=45)
+    for today, data_end in ((cj.today, end), (cj.today, None), (past, end)):
+        got = _household_ids(session, bought_rule(today=today, days=days, data_end=data_end,
+                                                  **scope))
+        assert set(got) == ref_bought(cj, days, departments, categories, today=today)
+        if days is not None:
+            got = _household_ids(session, lapsed_rule(today=today, days=days,
+                                                      data_end=data_end, **scope))
+            assert set(got) == ref_lapsed(cj, days, departments, categories, today=today)

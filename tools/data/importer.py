@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from coupondesk.tools.data.aggregates import AGGREGATE_TABLES
 from coupondesk.tools.data.ingest import (
     SOURCE_TO_TABLE,
     TABLE_COLUMNS,
@@ -477,7 +478,8 @@ def import_directory(
                 name=load_name, source=str(directory), row_counts=counts
             )
         )
-    analyze(engine, [n for n in counts if n in TABLE_COLUMNS])
+    analyze(engine, [n for n in counts if n in TABLE_COLUMNS]
+            + (list(AGGREGATE_TABLES) if {"transactions", "products"} & set(counts) else []))
     return ImportReport(counts, sorted(p.name for p in files.values()))
 
 

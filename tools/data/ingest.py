@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from coupondesk.tools.data.aggregates import refresh_aggregates
 from coupondesk.tools.db.schema import RETAILER_TABLES, Base, DatasetLoad, Transaction
 from coupondesk.tools.errors import NotReadyError
 from sqlalchemy import Connection, Engine, Index, func, insert, select, text
@@ -361,6 +362,7 @@ def load_tables(
     """
     _sqlite_fast_load(connection)
     counts: dict[str, int] = {}
+    touched: set[int] = set()
     for name in LOAD_ORDER:
         if name not in tables:
             continue
@@ -368,6 +370,8 @@ def load_tables(
         stream = source if isinstance(source, TableStream) else TableStream(
             _slices(source), source.num_rows
         )
+        if name == "transactions":
+            stream = TableStream(_households_seen(stream.batches, touched), stream.rows)
         indexes = _indexes_to_rebuild(connection, name, stream.rows)
         for index in indexes:
             index.drop(connection)
@@ -379,7 +383,19 @@ def load_tables(
             index.create(connection)
         if indexes:
             progress(f"indexing {name}", len(indexes), len(indexes))
+    catalog_changed = counts.get("products", 0) > 0
+    if touched or catalog_changed:
+        progress("summarising transactions", 0, 1)
+        refresh_aggregates(connection, touched, catalog_changed=catalog_changed)
+        progress("summarising transactions", 1, 1)
     return counts
+
+
+def _households_seen(batches: Iterable[pa.Table], seen: set[int]) -> Iterator[pa.Table]:
+    """The batches unchanged, noting each one's household ids in `seen` as it passes."""
+    for batch in batches:
+        seen.update(int(h) for h in pc.unique(batch["household_id"]).to_pylist())
+        yield batch
 
 
 REBUILD_INDEXES_FROM_ROWS = 100_000

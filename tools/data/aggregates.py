@@ -1,0 +1,93 @@
+"""Aggregate tables kept in step with `transactions`, so queries need not read every line.
+
+- `household_days`: one row per household and calendar day (spend, baskets, lines), for the
+  storewide recency, activity and spend-window rules.
+- `household_categories`: the first and last day each household bought in each catalog
+  category, for the scope rules ("bought coffee before", "no crackers for 2 months").
+
+Both are written in the same transaction as the lines they summarise: `load_tables` (setup and
+import) calls `refresh_aggregates` for the households its load touched, so a reader never sees
+lines without their aggregates or the other way round. A first load builds the tables whole
+with one INSERT ... SELECT ... GROUP BY each; a later, smaller load recomputes only its
+households' rows, which stays exact whatever the new lines are (a new day, or more lines on a
+day a household already had). New catalog rows can give old lines a category, so a load that
+brings products rebuilds `household_categories` whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from coupondesk.tools.data.frames import IN_BATCH
+from sqlalchemy import Connection, bindparam, text
+
+AGGREGATE_TABLES = ("household_days", "household_categories")
+
+_BUILD: dict[str, str] = {
+    "household_days": (
+        "INSERT INTO household_days (household_id, day, spend, baskets, lines) "
+        "SELECT household_id, date(transaction_timestamp), SUM(sales_value), "
+        "COUNT(DISTINCT basket_id), COUNT(*) FROM transactions{where} "
+        "GROUP BY household_id, date(transaction_timestamp)"
+    ),
+    "household_categories": (
+        "INSERT INTO household_categories "
+        "(household_id, department, product_category, first_day, last_day) "
+        "SELECT t.household_id, COALESCE(p.department, ''), COALESCE(p.product_category, ''), "
+        "MIN(date(t.transaction_timestamp)), MAX(date(t.transaction_timestamp)) "
+        "FROM transactions t JOIN products p ON p.product_id = t.product_id{where} "
+        "GROUP BY t.household_id, COALESCE(p.department, ''), COALESCE(p.product_category, '')"
+    ),
+}
+_HOUSEHOLD_COLUMN = {"household_days": "household_id", "household_categories": "t.household_id"}
+
+FULL_REBUILD_SHARE = 0.5
+"""Above this share of the database's households, rebuilding a whole table is cheaper."""
+
+
+def rebuild(connection: Connection, table: str) -> int:
+    """Recompute one aggregate table from every transaction line; returns the rows written."""
+    if connection.dialect.name == "postgresql":
+        # The GROUP BY of a whole table has millions of groups: with the default 4 MB of
+        # work memory it sorts them on disk several times over.
+        connection.exec_driver_sql("SET LOCAL work_mem = '512MB'")
+    connection.execute(text(f"DELETE FROM {table}"))
+    return int(connection.execute(text(_BUILD[table].format(where=""))).rowcount or 0)
+
+
+def rebuild_aggregates(connection: Connection) -> dict[str, int]:
+    """Every aggregate table rebuilt (rows written per table)."""
+    return {table: rebuild(connection, table) for table in AGGREGATE_TABLES}
+
+
+def _refresh(connection: Connection, table: str, ids: list[int]) -> int:
+    known = connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+    total = connection.execute(text("SELECT COUNT(*) FROM households")).scalar_one()
+    if not known or len(ids) > FULL_REBUILD_SHARE * max(int(total), 1):
+        return rebuild(connection, table)
+    delete = text(f"DELETE FROM {table} WHERE household_id IN :ids").bindparams(
+        bindparam("ids", expanding=True))
+    where = f" WHERE {_HOUSEHOLD_COLUMN[table]} IN :ids"
+    insert = text(_BUILD[table].format(where=where)).bindparams(
+        bindparam("ids", expanding=True))
+    written = 0
+    for start in range(0, len(ids), IN_BATCH):
+        batch = ids[start:start + IN_BATCH]
+        connection.execute(delete, {"ids": batch})
+        written += int(connection.execute(insert, {"ids": batch}).rowcount or 0)
+    return written
+
+
+def refresh_aggregates(connection: Connection, households: Iterable[int], *,
+                       catalog_changed: bool = False) -> dict[str, int]:
+    """Recompute the aggregate rows of these households from their lines (the caller owns the
+    transaction, so the aggregates commit or roll back with the lines); `catalog_changed`
+    rebuilds `household_categories` whole. Returns rows written per table."""
+    ids = sorted({int(h) for h in households})
+    written: dict[str, int] = {}
+    for table in AGGREGATE_TABLES:
+        if table == "household_categories" and catalog_changed:
+            written[table] = rebuild(connection, table)
+        elif ids:
+            written[table] = _refresh(connection, table, ids)
+    return written
