@@ -35,3 +35,15 @@ def test_before_hides_later_rows(db_url: str) -> None:
     assert len(frames.transactions)
     assert frames.transactions["transaction_timestamp"].max() < cutoff
     assert (frames.coupon_redemptions["redemption_date"] < cutoff).all()
+
+
+def test_postgresql_copy_reads_the_same_values_bit_for_bit(sqlite_url: str, pg_url: str) -> None:
+    """Lines on PostgreSQL come through COPY as CSV; every value equals SQLite's exactly."""
+    households = sorted(SLICE_HOUSEHOLDS)[:40]
+    cutoff = datetime(2017, 9, 1)
+    on_pg = load_frames(get_engine(pg_url), households=households, before=cutoff)
+    on_sqlite = load_frames(get_engine(sqlite_url), households=households, before=cutoff)
+    assert len(on_pg.transactions) > 1000
+    for name, frame in on_pg.as_dict().items():
+        pd.testing.assert_frame_equal(_sorted(frame), _sorted(on_sqlite.as_dict()[name]),
+                                      check_exact=True)
