@@ -1,4 +1,4 @@
-"""Scale benchmark: synth -> import -> train -> audience queries -> propose at N households.
+"""Scale benchmark: synth -> import -> aggregates -> train -> audiences -> propose at N households.
 
 A retailer of N synthetic households (`coupondesk synth`, resampled from The Complete Journey)
 is written to a scratch directory and imported into a fresh PostgreSQL database; the models are
@@ -127,6 +127,9 @@ def run_size(households: int, args: argparse.Namespace) -> dict[str, Any]:
         figures["import"] = {"seconds": round(seconds, 1), "peak_mb": peak // 1024,
                              "transactions": lines, "rows_per_s": round(lines / seconds)}
 
+        seconds, peak, out = _timed([str(BIN / "python"), "-c", AGGREGATES], env)
+        figures["aggregates"] = {**_document(out), "peak_mb": peak // 1024}
+
         seconds, peak, out = _timed([coupondesk, "train", "--seeds", args.train_seeds,
                                      "--json"], env)
         card = json.loads((scratch / "home" / "models" / "card.json").read_text())
@@ -164,7 +167,27 @@ def run_size(households: int, args: argparse.Namespace) -> dict[str, Any]:
 
 
 GROWTH = [("import", "seconds"), ("train", "seconds"), ("train", "peak_mb"),
-          ("audience", "median_p50_s"), ("propose", "warm_s"), ("propose", "peak_mb")]
+          ("aggregates", "rebuild_s"), ("audience", "median_p50_s"), ("audience", "max_p50_s"),
+          ("propose", "warm_s"), ("propose", "peak_mb")]
+
+
+AGGREGATES = """
+import json, time
+from coupondesk.settings import load_settings
+from coupondesk.tools.data.aggregates import AGGREGATE_TABLES, rebuild
+from coupondesk.tools.db.session import get_engine
+engine = get_engine(load_settings().resolved_database_url)
+out = {}
+with engine.begin() as connection:
+    for table in AGGREGATE_TABLES:
+        started = time.perf_counter()
+        out[table] = {"rows": rebuild(connection, table),
+                      "seconds": round(time.perf_counter() - started, 1)}
+out["rebuild_s"] = round(sum(t["seconds"] for t in out.values()), 1)
+print(json.dumps(out))
+"""
+"""The import built the aggregate tables inside its own transaction; this times that same
+build again, alone, so the aggregates' cost is a figure of its own."""
 
 
 SCORING = """
@@ -237,6 +260,7 @@ def main() -> None:
             print(f"  {step:<8} {row['seconds']:>8} s  peak {row['peak_mb']:>6} MB  "
                   + ", ".join(f"{k} {v}" for k, v in row.items()
                               if k not in ("seconds", "peak_mb", "report")))
+        print(f"  aggregates {sized['aggregates']}")
         print(f"  audience median p50 {sized['audience']['median_p50_s']} s, "
               f"max {sized['audience']['max_p50_s']} s")
         if "scoring" in sized:
