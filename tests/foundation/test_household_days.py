@@ -114,3 +114,15 @@ def test_the_migration_builds_the_table_for_a_database_that_has_lines(tmp_path: 
     downgrade(engine, "0003")
     upgrade(engine)
     _assert_matches_lines(engine)
+
+
+def test_scope_rules_on_a_database_without_lines_select_nobody(tmp_path: Path) -> None:
+    """Choosing the plan reads the last line's day; with no lines that is no error."""
+    from coupondesk.tools.queries.segments import households_bought
+    from sqlalchemy.orm import Session
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        assert households_bought(session, today=pd.Timestamp("2018-03-01").date(),
+                                 categories=["COFFEE"], days=30) == []

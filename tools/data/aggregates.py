@@ -55,15 +55,11 @@ def rebuild(connection: Connection, table: str) -> int:
     return int(connection.execute(text(_BUILD[table].format(where=""))).rowcount or 0)
 
 
-def rebuild_aggregates(connection: Connection) -> dict[str, int]:
-    """Every aggregate table rebuilt (rows written per table)."""
-    return {table: rebuild(connection, table) for table in AGGREGATE_TABLES}
-
-
-def _refresh(connection: Connection, table: str, ids: list[int]) -> int:
+def _refresh(connection: Connection, table: str, ids: list[int], households: int) -> int:
+    """The rows of `ids` recomputed, or the whole table when it is empty or `ids` are more
+    than FULL_REBUILD_SHARE of the database's `households`."""
     known = connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
-    total = connection.execute(text("SELECT COUNT(*) FROM households")).scalar_one()
-    if not known or len(ids) > FULL_REBUILD_SHARE * max(int(total), 1):
+    if not known or len(ids) > FULL_REBUILD_SHARE * max(households, 1):
         return rebuild(connection, table)
     delete = text(f"DELETE FROM {table} WHERE household_id IN :ids").bindparams(
         bindparam("ids", expanding=True))
@@ -84,10 +80,12 @@ def refresh_aggregates(connection: Connection, households: Iterable[int], *,
     transaction, so the aggregates commit or roll back with the lines); `catalog_changed`
     rebuilds `household_categories` whole. Returns rows written per table."""
     ids = sorted({int(h) for h in households})
+    total = (int(connection.execute(text("SELECT COUNT(*) FROM households")).scalar_one())
+             if ids else 0)
     written: dict[str, int] = {}
     for table in AGGREGATE_TABLES:
         if table == "household_categories" and catalog_changed:
             written[table] = rebuild(connection, table)
         elif ids:
-            written[table] = _refresh(connection, table, ids)
+            written[table] = _refresh(connection, table, ids, total)
     return written

@@ -133,12 +133,12 @@ def _read(connection: Connection, table: str, households: Sequence[int] | None,
           before: datetime | None) -> pd.DataFrame:
     """One table (completejourney columns and dtypes), for the households given (or all).
 
-    Transaction lines on PostgreSQL come as text, a household at a time (`_text_read`). The
-    redundant BETWEEN on the ids is for
-    PostgreSQL's planner: without it, an IN list of 900 households of a 59M-line table is
-    estimated at 4x its rows and read by a sequential scan of the whole table (2.4 s a chunk
-    at 100,000 households, growing with the table); with it, an index scan over the chunk's
-    id range (0.2 s), since a chunk's households are consecutive ids.
+    Transaction lines on PostgreSQL come as text, a household at a time (`_text_read`).
+    The redundant BETWEEN on the ids is for PostgreSQL's planner: without it, an IN list of
+    900 households of a 59M-line table is estimated at 4x its rows and read by a sequential
+    scan of the whole table (2.4 s a chunk at 100,000 households, growing with the table);
+    with it, an index scan over the chunk's id range (0.2 s), since a chunk's households are
+    consecutive ids.
     """
     name, columns = _QUERIES[table]
     if connection.dialect.name == "postgresql":
@@ -149,11 +149,11 @@ def _read(connection: Connection, table: str, households: Sequence[int] | None,
     params: dict[str, object] = {}
     if households is not None and table in _HOUSEHOLD_KEYED:
         clauses.append("household_id IN :households")
-        params["households"] = [int(h) for h in households]
-        if params["households"]:
+        ids = [int(h) for h in households]
+        params["households"] = ids
+        if ids:
             clauses.append("household_id BETWEEN :lowest AND :highest")
-            params["lowest"] = min(params["households"])
-            params["highest"] = max(params["households"])
+            params["lowest"], params["highest"] = min(ids), max(ids)
     if before is not None and table == "transactions":
         clauses.append("transaction_timestamp < :before")
         params["before"] = before

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from coupondesk.tools.campaigns.plan import Audience, DemographicFilter
 from coupondesk.tools.db.schema import (
@@ -82,27 +83,42 @@ def window_start(today: date, days: int) -> datetime:
     return day_start(today) - timedelta(days=days)
 
 
-def data_today(session: Session) -> date:
-    """The planning date default: the day after the last transaction in the database."""
+def _data_end(session: Session) -> date | None:
+    """The day after the last transaction, or None when there is none."""
     last = session.execute(select(func.max(Transaction.transaction_timestamp))).scalar_one()
     if last is None:
-        raise NotReadyError("no transactions in the database: run `coupondesk setup` first")
+        return None
     if isinstance(last, str):  # a raw SQLite value that bypassed the type (defensive)
         last = datetime.fromisoformat(last)
     return last.date() + timedelta(days=1)
 
 
+def data_today(session: Session) -> date:
+    """The planning date default: the day after the last transaction in the database."""
+    end = _data_end(session)
+    if end is None:
+        raise NotReadyError("no transactions in the database: run `coupondesk setup` first")
+    return end
+
+
 # --------------------------------------------------------------------------- rule expressions
+
+
+def _in_scope(department: Any, category: Any, departments: Sequence[str],
+              categories: Sequence[str]) -> ColumnElement[bool]:
+    """`department` in any of the departments or `category` in any of the categories."""
+    clauses: list[ColumnElement[bool]] = []
+    if departments:
+        clauses.append(department.in_(list(departments)))
+    if categories:
+        clauses.append(category.in_(list(categories)))
+    return or_(*clauses)
 
 
 def _scope_product_ids(departments: Sequence[str], categories: Sequence[str]) -> Select[int]:
     """Product ids in any of the departments or categories (catalog spelling, exact)."""
-    clauses: list[ColumnElement[bool]] = []
-    if departments:
-        clauses.append(Product.department.in_(list(departments)))
-    if categories:
-        clauses.append(Product.product_category.in_(list(categories)))
-    return select(Product.product_id).where(or_(*clauses))
+    return select(Product.product_id).where(
+        _in_scope(Product.department, Product.product_category, departments, categories))
 
 
 BROAD_SCOPE_PRODUCTS = 2000
@@ -153,7 +169,9 @@ def _bought(
     if scoped and _whole_days(start, end) and (
             start is None or (data_end is not None and end.date() >= data_end)):
         spans = select(HouseholdCategory.household_id).where(
-            _category_scope(departments, categories), HouseholdCategory.first_day < end.date())
+            _in_scope(HouseholdCategory.department, HouseholdCategory.product_category,
+                      departments, categories),
+            HouseholdCategory.first_day < end.date())
         if start is not None:  # no line on or after `end` exists, so last_day < end
             spans = spans.where(HouseholdCategory.last_day >= start.date())
         return Household.household_id.in_(spans)
@@ -232,17 +250,6 @@ def bought_between_rule(
         start=start, end=end, departments=departments, categories=categories, broad=broad,
         data_end=data_end,
     )
-
-
-def _category_scope(departments: Sequence[str], categories: Sequence[str]
-                    ) -> ColumnElement[bool]:
-    """`household_categories` rows in any of the departments or categories."""
-    clauses: list[ColumnElement[bool]] = []
-    if departments:
-        clauses.append(HouseholdCategory.department.in_(list(departments)))
-    if categories:
-        clauses.append(HouseholdCategory.product_category.in_(list(categories)))
-    return or_(*clauses)
 
 
 def _whole_days(start: datetime | None, end: datetime) -> bool:
@@ -394,7 +401,7 @@ def lapsed_households(
     broad = scope_is_broad(session, departments, categories)
     rule = lapsed_rule(
         today=today, days=days, departments=departments, categories=categories, broad=broad,
-        data_end=data_today(session),
+        data_end=_data_end(session),
     )
     return _household_ids(session, rule)
 
@@ -411,7 +418,7 @@ def active_households(
     broad = scope_is_broad(session, departments, categories)
     rule = bought_rule(
         today=today, days=days, departments=departments, categories=categories, broad=broad,
-        data_end=data_today(session),
+        data_end=_data_end(session),
     )
     return _household_ids(session, rule)
 
@@ -430,7 +437,7 @@ def households_bought(
     broad = scope_is_broad(session, departments, categories)
     rule = bought_rule(
         today=today, days=days, departments=departments, categories=categories, broad=broad,
-        data_end=data_today(session),
+        data_end=_data_end(session),
     )
     return _household_ids(session, rule)
 
@@ -561,7 +568,7 @@ def _checked_rules(
         check_demographics(session, audience.demographics)
     broad = scope_is_broad(session, audience.departments, audience.categories)
     return audience_rules(audience, today=today, broad_scope=broad,
-                          data_end=data_today(session))
+                          data_end=_data_end(session))
 
 
 def select_audience(session: Session, audience: Audience, *, today: date) -> list[int]:
