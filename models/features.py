@@ -363,22 +363,30 @@ class PurchaseMatrices:
         known = cols >= 0
         rows, cols = rows[known], cols[known]
         shape = (len(hh_index), len(products))
-        recent = lines["t"].to_numpy()[known] >= cutoff - 91
+        t = lines["t"].to_numpy()[known]
+        recent = t >= cutoff - 91
+        # One sorted (household, product) structure for every matrix: each is a bincount of
+        # its values over the same cells, not a COO matrix sorted and summed on its own.
+        cell, inverse = np.unique(rows.astype(np.int64) * shape[1] + cols, return_inverse=True)
+        cell_rows, cell_cols = cell // shape[1], (cell % shape[1]).astype(np.int32)
+        indptr = np.searchsorted(cell_rows, np.arange(shape[0] + 1))
+
+        def cells(values: np.ndarray) -> sparse.csr_matrix:
+            # Its own copy of the structure: eliminate_zeros compacts it in place.
+            return sparse.csr_matrix((values, cell_cols.copy(), indptr.copy()), shape=shape)
 
         def matrix(values: np.ndarray, mask: np.ndarray | None = None) -> sparse.csr_matrix:
-            r, c, v = (rows, cols, values) if mask is None else (rows[mask], cols[mask],
-                                                                 values[mask])
-            return sparse.csr_matrix((v.astype(np.float64), (r, c)), shape=shape)
+            weights = values.astype(np.float64) if mask is None else np.where(mask, values, 0.0)
+            summed = cells(np.bincount(inverse, weights=weights, minlength=len(cell)))
+            if mask is not None:
+                summed.eliminate_zeros()  # a cell with no line in the window is no entry
+            return summed
 
         spend = lines["spend"].to_numpy()[known]
         ones = np.ones(len(rows))
-        order = np.lexsort((lines["t"].to_numpy()[known], cols, rows))
-        key = rows[order] * shape[1] + cols[order]
-        keep_last = np.r_[key[1:] != key[:-1], True][: len(key)]  # none without lines
-        last_t = sparse.csr_matrix(
-            (lines["t"].to_numpy()[known][order][keep_last] + 1.0,
-             (rows[order][keep_last], cols[order][keep_last])), shape=shape,
-        )
+        last = np.full(len(cell), -np.inf)
+        np.maximum.at(last, inverse, t)
+        last_t = cells(last + 1.0)
         n_cat = len(history.categories)
         cats = lines["cat"].to_numpy()[known]
         cat_spend = np.zeros((len(hh_index), n_cat))
@@ -406,14 +414,16 @@ class PurchaseMatrices:
         ok = (r_rows >= 0) & (r_cols >= 0)
         redeemed = sparse.csr_matrix((np.ones(int(ok.sum())), (r_rows[ok], r_cols[ok])),
                                      shape=shape)
-        bought = (line_matrix > 0).astype(np.float64)
+        counts = line_matrix.data
+        repeat = cells((counts >= 2).astype(np.float64))
+        repeat.eliminate_zeros()
         return cls(
             cutoff=cutoff,
             households=hh_index,
             products=products,
-            bought=sparse.csr_matrix(bought),
-            repeat=sparse.csr_matrix((line_matrix >= 2).astype(np.float64)),
-            spend_28d=matrix(spend, lines["t"].to_numpy()[known] >= cutoff - 28),
+            bought=cells(np.ones(len(cell))),
+            repeat=repeat,
+            spend_28d=matrix(spend, t >= cutoff - 28),
             manufacturer_spend=sparse.csr_matrix(spend_matrix @ to_maker),
             manufacturers=manufacturers,
             product_manufacturer=maker_col,

@@ -20,6 +20,32 @@ _LINE_ORDER = ["t", "basket_id", "product_id", "spend", "retail_disc", "coupon_d
 """The sort key of `History.lines`: time first (features cut at a date), then every other
 column a model reads, so two reads of the same rows give the same lines in the same order."""
 
+def line_order(lines: pd.DataFrame) -> np.ndarray:
+    """The stable sort of `lines` on `_LINE_ORDER` (what sort_values on those keys gives).
+
+    The first three keys (time, basket, product) tell apart all but a few lines (the same
+    product twice in one basket), so they are sorted first and only the tied runs are sorted
+    on the remaining keys: 2-3x faster than sorting every line on eight keys.
+    """
+    head, rest = _LINE_ORDER[:3], _LINE_ORDER[3:]
+    order = np.lexsort([lines[c].to_numpy() for c in reversed(head)])
+    if len(order) < 2:
+        return order
+    keys = [lines[c].to_numpy()[order] for c in head]
+    same = np.ones(len(order) - 1, dtype=bool)
+    for key in keys:
+        same &= (key[1:] == key[:-1]) | (np.isnan(key[1:]) & np.isnan(key[:-1])
+                                         if key.dtype.kind == "f" else False)
+    if not same.any():
+        return order
+    tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])  # positions in a tie
+    run = np.cumsum(np.r_[True, ~same])[tied]  # which tie each of those positions is in
+    rows = order[tied]
+    within = np.lexsort([*(lines[c].to_numpy()[rows] for c in reversed(rest)), run])
+    order[tied] = rows[within]
+    return order
+
+
 EPOCH = pd.Timestamp("2017-01-01")
 """Times are stored as float days since this epoch (first day of the Complete Journey data)."""
 
@@ -96,7 +122,7 @@ class History:
         # Every column the models read is in the key, so the order (and with it every float
         # sum over lines) is the same whatever order the source returned the rows in: a
         # database does not promise one without ORDER BY, and PostgreSQL's varies at scale.
-        lines = lines.sort_values(_LINE_ORDER, kind="stable").reset_index(drop=True)
+        lines = lines.take(line_order(lines)).reset_index(drop=True)
 
         lines["coupon_line"] = (lines["coupon_disc"] != 0).astype(np.int32)
         baskets = (

@@ -36,7 +36,9 @@ class ScoringContext:
     """The households' state on one scoring day (`as_of`, float days; only earlier rows read)."""
 
     history: History
-    table: BasketTable
+    _table: BasketTable | None
+    """The basket table (sequences), or None to build it from `history` on first use: only a
+    transformer reads it, so a context scored by the tabular models never pays for it."""
     as_of: float
     households: np.ndarray
     household_table: pd.DataFrame
@@ -49,7 +51,7 @@ class ScoringContext:
     def build(
         cls,
         history: History,
-        table: BasketTable,
+        table: BasketTable | None,
         as_of: float,
         households: np.ndarray | None = None,
     ) -> ScoringContext:
@@ -58,6 +60,13 @@ class ScoringContext:
                                   dtype=np.int64))
         return cls(history, table, as_of, hh, household_features(history, as_of, hh),
                    PurchaseMatrices.build(history, as_of, hh))
+
+    @property
+    def table(self) -> BasketTable:
+        """The households' basket table (built on first use when none was given)."""
+        if self._table is None:
+            self._table = BasketTable.from_history(self.history)
+        return self._table
 
     @property
     def behaviour_table(self) -> pd.DataFrame:

@@ -108,6 +108,64 @@ def test_database_chunks_score_exactly_like_one_chunk(
     _assert_same(chunked.score(households, OFFERS[0]), whole.score(households, OFFERS[0]))
 
 
+def test_reading_the_next_chunk_ahead_scores_exactly_like_reading_in_turn(
+    trained: tuple[Path, dict[str, Any], float], small_frames: RetailFrames, db_url: str
+) -> None:
+    import threading
+
+    from coupondesk.tools.data.frames import HouseholdFrames
+    from coupondesk.tools.db.session import get_engine
+
+    models_dir, _, _ = trained
+    households = _audience(small_frames, 30)
+    ahead, in_turn = HouseholdFrames(get_engine(db_url)), HouseholdFrames(get_engine(db_url))
+    assert ahead.concurrent_reads
+    in_turn.concurrent_reads = False
+    readers: list[str] = []
+    load = ahead.load
+
+    def spied(chunk: Any) -> RetailFrames:
+        readers.append(threading.current_thread().name)
+        return load(chunk)
+
+    ahead.load = spied  # type: ignore[method-assign]
+    scores = [Scorer(models_dir, history, chunk_households=7,
+                     acceptance_model="acceptance-lightgbm").score(households, OFFERS[0])
+              for history in (ahead, in_turn)]
+    _assert_same(*scores)
+    assert len(readers) == 5 and all(name.startswith("coupondesk-read") for name in readers)
+
+
+def test_a_failed_read_ahead_fails_the_scoring_with_its_error(
+    trained: tuple[Path, dict[str, Any], float], small_frames: RetailFrames, db_url: str
+) -> None:
+    from coupondesk.tools.data.frames import HouseholdFrames
+    from coupondesk.tools.db.session import get_engine
+
+    models_dir, _, _ = trained
+    history = HouseholdFrames(get_engine(db_url))
+    load, calls = history.load, []
+
+    def failing(chunk: Any) -> RetailFrames:
+        calls.append(chunk)
+        if len(calls) == 3:
+            raise OSError("the database went away")
+        return load(chunk)
+
+    history.load = failing  # type: ignore[method-assign]
+    scorer = Scorer(models_dir, history, chunk_households=7, acceptance_model="acceptance-logistic")
+    with pytest.raises(OSError, match="went away"):
+        scorer.score(_audience(small_frames, 30), OFFERS[0])
+    assert len(calls) == 3  # nothing read past the failure
+
+
+def test_an_in_memory_sqlite_is_read_in_turn() -> None:
+    from coupondesk.tools.data.frames import HouseholdFrames
+    from sqlalchemy import create_engine
+
+    assert not HouseholdFrames(create_engine("sqlite://")).concurrent_reads
+
+
 def test_chunk_households_setting_reaches_the_desk_scorer(
     monkeypatch: pytest.MonkeyPatch, isolated_home: Path
 ) -> None:

@@ -140,3 +140,26 @@ def _keys(value: object) -> set[str]:
 def test_empty_segment(session: Session, cj: Slice) -> None:
     summary = segment_summary(session, [], today=cj.today)
     assert summary.size == 0 and summary.total_spend == 0 and summary.top_categories == []
+
+
+def test_a_large_segment_s_mix_is_measured_on_a_seeded_sample(
+    session: Session, cj: Slice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coupondesk.tools.queries import profiles
+
+    ids = sorted(cj.households)
+    exact = segment_summary(session, ids, today=cj.today)
+    assert exact.mix_households == len(ids)
+    monkeypatch.setattr(profiles, "MIX_SAMPLE", len(ids) // 2)
+    sampled = segment_summary(session, ids, today=cj.today)
+    assert sampled.mix_households == len(ids) // 2
+    assert sampled == segment_summary(session, ids, today=cj.today)  # the same sample again
+    # Everything but the mix is still exact; the mix is the sample's, scaled to the segment.
+    assert (sampled.size, sampled.total_spend, sampled.spend, sampled.visits) == (
+        exact.size, exact.total_spend, exact.spend, exact.visits)
+    window = cj.window(90)
+    shares = window.groupby("product_category").sales_value.sum() / window.sales_value.sum()
+    buyers = window.groupby("product_category").household_id.nunique()
+    for row in sampled.top_categories:
+        assert row.share == pytest.approx(shares[row.name], abs=0.02)
+        assert row.buyers == pytest.approx(buyers[row.name], rel=0.25)

@@ -8,6 +8,7 @@ trained on the database see the same thing.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from coupondesk.models.frames import HouseholdSample, RetailFrames, sample_households
 from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 # target table -> (completejourney name, SELECT list in completejourney column order)
 _QUERIES: dict[str, tuple[str, str]] = {
@@ -236,14 +238,19 @@ class HouseholdFrames:
         self._before = before
         self._in_batch = in_batch
         self._catalog: dict[str, pd.DataFrame] | None = None
+        self._catalog_lock = threading.Lock()
+        self.concurrent_reads = not isinstance(engine.pool, (SingletonThreadPool, StaticPool))
+        """True when `load` may run in another thread (each read takes its own pooled
+        connection); False for an in-memory SQLite, whose one connection is its data."""
 
     def catalog(self) -> dict[str, pd.DataFrame]:
         """products, campaign_descriptions and coupons, read on first use."""
-        if self._catalog is None:
-            with self._engine.connect() as connection:
-                self._catalog = {_QUERIES[t][0]: _read(connection, t, None, self._before)
-                                 for t in CATALOG_TABLES}
-        return self._catalog
+        with self._catalog_lock:
+            if self._catalog is None:
+                with self._engine.connect() as connection:
+                    self._catalog = {_QUERIES[t][0]: _read(connection, t, None, self._before)
+                                     for t in CATALOG_TABLES}
+            return self._catalog
 
     def load(self, households: Sequence[int]) -> RetailFrames:
         """The household-keyed tables of these households, with the shared catalog tables."""

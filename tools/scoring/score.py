@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -57,6 +58,10 @@ class HistorySource(Protocol):
     def default_as_of(self) -> pd.Timestamp:
         """Midnight after the last transaction of any household (the default scoring day)."""
         ...
+
+
+# A source may also say `concurrent_reads = True`: its `load` may run in another thread while
+# this one featurises (a database on a connection pool); the scorer then reads ahead a chunk.
 
 
 class FramesInMemory:
@@ -194,14 +199,17 @@ class Scorer:
         n = self.chunk_households
         return [wanted[i:i + n] for i in range(0, len(wanted), n)]
 
-    def _state_for(self, chunk: np.ndarray) -> _DayState:
-        """The day state of exactly these households (read from the history source)."""
+    def _state_for(self, chunk: np.ndarray, frames: RetailFrames | None = None) -> _DayState:
+        """The day state of exactly these households (their history: `frames` when given,
+        else read from the history source)."""
         key = tuple(int(h) for h in chunk)
         with self._lock:
             if self._last is not None and self._last[0] == key:
                 return self._last[1]
             self._last = None  # free the previous chunk before reading the next one
-            state = _DayState.build(self._source.load(list(key)), self.as_of, chunk, self)
+            if frames is None:
+                frames = self._source.load(list(key))
+            state = _DayState.build(frames, self.as_of, chunk, self)
             self._last = (key, state)
             return state
 
@@ -247,7 +255,7 @@ class Scorer:
         if not chunks:
             return None
         if self.chunk_backend is None:
-            parts = [self.chunk_rows(chunk, offers, behaviour=behaviour) for chunk in chunks]
+            parts = self._local_rows(chunks, offers, behaviour=behaviour)
         else:
             parts = self.chunk_backend.chunk_rows(self, chunks, offers, behaviour=behaviour)
         if behaviour:  # the send schedule that follows the scores reads these, not the history
@@ -255,6 +263,34 @@ class Scorer:
                 _timing_key(offer): pd.concat([p.timing[j] for p in parts])
                 for j, offer in enumerate(offers) if parts[0].timing[j] is not None}
         return _Audience.join(parts)
+
+    def _local_rows(self, chunks: list[np.ndarray], offers: Sequence[Offer], *,
+                    behaviour: bool) -> list[ChunkRows]:
+        """Every chunk's rows in this process; while one chunk is featurised, the next one's
+        history is read in a thread when the source allows it (`concurrent_reads`).
+
+        A read is mostly the database server's work and Arrow's parsing, both outside the
+        GIL, and featurising is this thread's: overlapped, the two cost about the longer one
+        instead of their sum. At most two chunks' history exist at once; the rows are those
+        of reading the chunks one after the other."""
+        if len(chunks) < 2 or not getattr(self._source, "concurrent_reads", False):
+            return [self.chunk_rows(chunk, offers, behaviour=behaviour) for chunk in chunks]
+        parts: list[ChunkRows] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coupondesk-read") as pool:
+            pending = pool.submit(self._source.load, [int(h) for h in chunks[0]])
+            try:
+                for i, chunk in enumerate(chunks):
+                    frames = pending.result()
+                    if i + 1 < len(chunks):
+                        pending = pool.submit(self._source.load,
+                                              [int(h) for h in chunks[i + 1]])
+                    parts.append(self.chunk_rows(chunk, offers, behaviour=behaviour,
+                                                 frames=frames))
+                    del frames
+            except BaseException:
+                pending.cancel()
+                raise
+        return parts
 
     def timing_rows(self, households: list[int], offer: Offer) -> pd.DataFrame:
         """The timing model's features of these households (index household_id): those the
@@ -265,13 +301,14 @@ class Scorer:
         return pd.concat([self._state_for(chunk).timing_features(offer, chunk)
                           for chunk in self.chunks(households)])
 
-    def chunk_rows(self, chunk: np.ndarray, offers: Sequence[Offer], *, behaviour: bool = True
-                   ) -> ChunkRows:
+    def chunk_rows(self, chunk: np.ndarray, offers: Sequence[Offer], *, behaviour: bool = True,
+                   frames: RetailFrames | None = None) -> ChunkRows:
         """One chunk's per-household rows: the only step that reads history, so the one a
-        backend may run elsewhere; everything that compares households runs on the join."""
+        backend may run elsewhere; everything that compares households runs on the join.
+        `frames`: the chunk's history when the caller already read it (else read here)."""
         from coupondesk.models.features import category_weights
 
-        state = self._state_for(chunk)
+        state = self._state_for(chunk, frames)
         context = state.context
         scopes = [state.scope(offer) for offer in offers]
         acceptance_vectors = (context.household_vectors(self.acceptance.name,
@@ -445,9 +482,11 @@ def schedule_sends(scorer: Scorer, households: Sequence[int], offer: Offer, *,
                                           valid_days=max(int(offer.valid_days), 1))
     day0 = dist[:, : max(int(offer.valid_days), 1)].sum(axis=1)
     cadence = features["store_gap_median"].to_numpy(np.float64)
-    return [
-        SendTiming(h, int(offsets[i]), float(coverage[i]), float(day0[i]), float(cadence[i]))
-        for i, h in enumerate(hh)
+    return [  # tolist: Python ints and floats at once, not a numpy scalar per value
+        SendTiming(h, o, c, d, g) for h, o, c, d, g in zip(
+            hh, np.asarray(offsets, dtype=np.int64).tolist(),
+            np.asarray(coverage, dtype=np.float64).tolist(),
+            np.asarray(day0, dtype=np.float64).tolist(), cadence.tolist(), strict=True)
     ]
 
 
@@ -470,12 +509,11 @@ class _DayState:
         """The chunk's context: exactly `households` (those without history get the features
         of no history), from `frames` holding only their rows."""
         from coupondesk.models.history import History, timestamp_days
-        from coupondesk.models.sequences import BasketTable
         from coupondesk.models.serving import ScoringContext
 
         history = History.from_frames(frames)
-        table = BasketTable.from_history(history)
-        context = ScoringContext.build(history, table, timestamp_days(day),
+        # No basket table yet: the context builds it if a transformer asks for sequences.
+        context = ScoringContext.build(history, None, timestamp_days(day),
                                        np.asarray(households, dtype=np.int64))
         return cls(frames, day, context, scorer)
 
@@ -564,11 +602,18 @@ _GROUP_TITLES: dict[str, str] = {
 }
 
 
-def _group_words(group: str, r: int, features: pd.DataFrame, baskets: np.ndarray, label: str
-                 ) -> str:
-    """What the household's own features say in the group, in plain words."""
+_WORDS_FEATURES = ("redemptions", "days_since_redemption", "campaigns_received",
+                   "coupon_lines_all", "tenure", "scope_lines_all", "scope_recency", "recency",
+                   "n_baskets_91d", "spend_91d", "has_demographics")
+"""The features `_group_words` reads."""
+
+
+def _group_words(group: str, r: int, features: dict[str, np.ndarray], baskets: np.ndarray,
+                 label: str) -> str:
+    """What the household's own features say in the group, in plain words (`features`: the
+    _WORDS_FEATURES columns the audience has, as arrays)."""
     def value(name: str) -> float:
-        return float(features[name].iloc[r]) if name in features else 0.0
+        return float(features[name][r]) if name in features else 0.0
 
     if group == "redemptions":
         n = value("redemptions")
@@ -625,6 +670,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray, contributi
     """
     base = float(np.mean(p)) if len(p) else 0.0
     baskets = scope_visits if scope_visits is not None else features["scope_lines_all"].to_numpy()
+    columns = {name: features[name].to_numpy() for name in _WORDS_FEATURES if name in features}
     label = scope_label or "the offer's scope"
     varying = [
         k for k, g in enumerate(contributions.groups)
@@ -640,7 +686,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray, contributi
         ratio = p[r] / base if base > 0 else 0.0
         drivers = "; ".join(
             f"{_GROUP_TITLES.get(group, group)} {value:+.2f} "
-            f"({_group_words(group, int(r), features, baskets, label)})"
+            f"({_group_words(group, int(r), columns, baskets, label)})"
             for value, group in terms[:3]
         )
         out.append(f"P(redeem) {p[r]:.2f} ({ratio:.1f}x the audience's average); "
