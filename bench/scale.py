@@ -175,6 +175,7 @@ AGGREGATES = """
 import json, time
 from coupondesk.settings import load_settings
 from coupondesk.tools.data.aggregates import AGGREGATE_TABLES, rebuild
+from coupondesk.tools.data.ingest import analyze
 from coupondesk.tools.db.session import get_engine
 engine = get_engine(load_settings().resolved_database_url)
 out = {}
@@ -184,10 +185,15 @@ with engine.begin() as connection:
         out[table] = {"rows": rebuild(connection, table),
                       "seconds": round(time.perf_counter() - started, 1)}
 out["rebuild_s"] = round(sum(t["seconds"] for t in out.values()), 1)
+started = time.perf_counter()
+analyze(engine, list(AGGREGATE_TABLES))
+out["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)
 print(json.dumps(out))
 """
 """The import built the aggregate tables inside its own transaction; this times that same
-build again, alone, so the aggregates' cost is a figure of its own."""
+build again, alone, so the aggregates' cost is a figure of its own, and then leaves them as
+an import does (VACUUM (ANALYZE)): without it the rebuild's dead rows slowed the audience
+queries that follow (9.5 s instead of 0.2 s for one at 100,000 households)."""
 
 
 SCORING = """

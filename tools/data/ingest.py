@@ -417,14 +417,23 @@ def _indexes_to_rebuild(connection: Connection, name: str, new_rows: int) -> lis
 
 
 def analyze(engine: Engine, tables: Iterable[str] | None = None) -> None:
-    """Refresh the planner's statistics after a load (all tables, or the named ones)."""
-    statement = "ANALYZE" + (f" {', '.join(tables)}" if tables else "")
+    """Refresh the planner's statistics after a load (all tables, or the named ones).
+
+    On PostgreSQL this is VACUUM (ANALYZE), after the load's commit: a rebuilt or refreshed
+    aggregate table otherwise keeps every replaced row as a dead tuple until autovacuum
+    comes round (measured at 100,000 households: an audience on household_categories took
+    9.5 s instead of 0.2 s), and a freshly loaded table has no visibility map, so its
+    covering-index scans still visit the heap. It costs ~10 s for 59M lines, ~22 s for both
+    aggregate tables.
+    """
+    names = list(tables) if tables is not None else []
     if engine.dialect.name == "postgresql":
+        statement = "VACUUM (ANALYZE)" + (f" {', '.join(names)}" if names else "")
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(statement)
     elif engine.dialect.name == "sqlite":
         with engine.begin() as connection:
-            for name in tables or [""]:
+            for name in names or [""]:
                 connection.exec_driver_sql(f"ANALYZE {name}".strip())
 
 

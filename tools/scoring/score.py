@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -276,20 +276,30 @@ class Scorer:
         if len(chunks) < 2 or not getattr(self._source, "concurrent_reads", False):
             return [self.chunk_rows(chunk, offers, behaviour=behaviour) for chunk in chunks]
         parts: list[ChunkRows] = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coupondesk-read") as pool:
-            pending = pool.submit(self._source.load, [int(h) for h in chunks[0]])
-            try:
-                for i, chunk in enumerate(chunks):
-                    frames = pending.result()
-                    if i + 1 < len(chunks):
-                        pending = pool.submit(self._source.load,
-                                              [int(h) for h in chunks[i + 1]])
-                    parts.append(self.chunk_rows(chunk, offers, behaviour=behaviour,
-                                                 frames=frames))
-                    del frames
-            except BaseException:
-                pending.cancel()
-                raise
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coupondesk-read")
+
+        def read(chunk: np.ndarray) -> Future[RetailFrames | None]:
+            key = tuple(int(h) for h in chunk)
+            if self._last is not None and self._last[0] == key:  # its state is kept already
+                done: Future[RetailFrames | None] = Future()
+                done.set_result(None)
+                return done
+            return pool.submit(self._source.load, list(key))
+
+        try:
+            pending = read(chunks[0])
+            for i, chunk in enumerate(chunks):
+                frames = pending.result()
+                if i + 1 < len(chunks):
+                    pending = read(chunks[i + 1])
+                parts.append(self.chunk_rows(chunk, offers, behaviour=behaviour,
+                                             frames=frames))
+                del frames
+        except BaseException:
+            # Fail now: a read under way finishes in the background and is dropped.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return parts
 
     def timing_rows(self, households: list[int], offer: Offer) -> pd.DataFrame:
