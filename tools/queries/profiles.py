@@ -429,20 +429,19 @@ def segment_summary(
     visits: dict[int, int] = {}
     last: dict[int, date] = {}
     for chunk in _chunks(ids):
-        for household, value, baskets, latest, newest in session.execute(
+        for household, value, baskets, newest in session.execute(
             select(
                 HouseholdDay.household_id,
                 func.sum(case((day >= start.date(), HouseholdDay.spend), else_=0.0)),
                 func.sum(case((day >= start.date(), HouseholdDay.baskets), else_=0)),
-                func.max(case((day >= start.date(), day))),
                 func.max(day),
             )
             .where(HouseholdDay.household_id.in_(chunk), day < end.date())
             .group_by(HouseholdDay.household_id)
         ):
-            if latest is not None:
+            if baskets:  # every household-day has a basket: a day in the window
                 spend[household] = float(value or 0.0)
-                visits[household] = int(baskets or 0)
+                visits[household] = int(baskets)
             when = _as_date(newest)
             if when is not None:
                 last[household] = when

@@ -612,16 +612,10 @@ _GROUP_TITLES: dict[str, str] = {
 }
 
 
-_WORDS_FEATURES = ("redemptions", "days_since_redemption", "campaigns_received",
-                   "coupon_lines_all", "tenure", "scope_lines_all", "scope_recency", "recency",
-                   "n_baskets_91d", "spend_91d", "has_demographics")
-"""The features `_group_words` reads."""
-
-
 def _group_words(group: str, r: int, features: dict[str, np.ndarray], baskets: np.ndarray,
                  label: str) -> str:
     """What the household's own features say in the group, in plain words (`features`: the
-    _WORDS_FEATURES columns the audience has, as arrays)."""
+    audience's feature columns as arrays)."""
     def value(name: str) -> float:
         return float(features[name][r]) if name in features else 0.0
 
@@ -680,7 +674,7 @@ def _reasons(features: pd.DataFrame, p: np.ndarray, rows: np.ndarray, contributi
     """
     base = float(np.mean(p)) if len(p) else 0.0
     baskets = scope_visits if scope_visits is not None else features["scope_lines_all"].to_numpy()
-    columns = {name: features[name].to_numpy() for name in _WORDS_FEATURES if name in features}
+    columns = {name: features[name].to_numpy() for name in features.columns}
     label = scope_label or "the offer's scope"
     varying = [
         k for k, g in enumerate(contributions.groups)
